@@ -24,7 +24,7 @@ stamp_inputs() {
 STAMP_HASH="$(stamp_inputs | sha256sum | cut -d' ' -f1)"
 STAMP="$VENV/.cxr_mmdet_stamp"
 if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$STAMP_HASH" ]] \
-    && "$VENV/bin/python" -c 'import mmcv.ops, mmdet, cxr_mmdet' 2>/dev/null; then
+    && "$VENV/bin/python" -c 'import mmcv.ops, mmdet, importlib.util as u; assert u.find_spec("cxr_mmdet")' 2>/dev/null; then
     log "environment up to date ($VENV)"
     exit 0
 fi
@@ -70,7 +70,8 @@ if ! "$PY" -c "import mmcv, mmcv.ops; assert mmcv.__version__ == '$MMCV_VERSION'
         log "building mmcv $MMCV_VERSION ($MMCV_FLAVOUR ops) from source; first time only, ~10 min on 2 cores"
         BUILD="$(mktemp -d "$CACHE/mmcv-build.XXXXXX")"
         trap 'rm -rf "$BUILD"' EXIT
-        "${PIP[@]}" download --no-deps --no-binary :all: "mmcv==$MMCV_VERSION" -d "$BUILD"
+        "${PIP[@]}" download --no-deps --no-binary :all: --no-build-isolation \
+            "mmcv==$MMCV_VERSION" -d "$BUILD"
         tar -xzf "$BUILD"/mmcv-$MMCV_VERSION.tar.gz -C "$BUILD"
         SRC="$BUILD/mmcv-$MMCV_VERSION"
         # torch 2.14's headers need C++20; mmcv hard-codes c++14/c++17

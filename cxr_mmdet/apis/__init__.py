@@ -1,0 +1,8 @@
+# Copyright (c) cxr_mmdet contributors. All rights reserved.
+from .report import format_summary, summarize_metrics, write_summary
+from .run_config import build_test_cfg, build_train_cfg
+
+__all__ = [
+    'build_train_cfg', 'build_test_cfg', 'summarize_metrics',
+    'format_summary', 'write_summary'
+]

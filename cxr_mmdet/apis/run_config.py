@@ -1,0 +1,100 @@
+# Copyright (c) cxr_mmdet contributors. All rights reserved.
+"""Turn the train/test command lines into mmengine configs (mmdet's way)."""
+from __future__ import annotations
+
+import os
+import os.path as osp
+
+from mmengine.config import Config
+
+
+def _default_work_dir(config: str) -> str:
+    return osp.join('./work_dirs', osp.splitext(osp.basename(config))[0])
+
+
+def build_train_cfg(config: str,
+                    work_dir: str | None = None,
+                    resume: str | None = None,
+                    amp: bool = False,
+                    auto_scale_lr: bool = False,
+                    cfg_options: dict | None = None,
+                    launcher: str = 'none') -> Config:
+    """Load ``config`` and apply ``tools/train.py``'s options to it.
+
+    Mirrors mmdet's ``tools/train.py``: ``resume='auto'`` resumes from the
+    latest checkpoint of the work dir, a path resumes from that file.
+    """
+    cfg = Config.fromfile(config)
+    cfg.launcher = launcher
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = _default_work_dir(config)
+    if amp:
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.loss_scale = 'dynamic'
+    if auto_scale_lr:
+        if not ('auto_scale_lr' in cfg and 'base_batch_size'
+                in cfg.auto_scale_lr):
+            raise RuntimeError(
+                f'{config}: --auto-scale-lr needs auto_scale_lr.'
+                'base_batch_size in the config')
+        cfg.auto_scale_lr.enable = True
+    if resume == 'auto':
+        cfg.resume = True
+        cfg.load_from = None
+    elif resume is not None:
+        if not osp.isfile(resume):
+            raise FileNotFoundError(f'--resume: no checkpoint at {resume!r}')
+        cfg.resume = True
+        cfg.load_from = resume
+    return cfg
+
+
+def build_test_cfg(config: str,
+                   checkpoint: str,
+                   work_dir: str | None = None,
+                   out: str | None = None,
+                   show_dir: str | None = None,
+                   tta: bool = False,
+                   cfg_options: dict | None = None,
+                   launcher: str = 'none') -> Config:
+    """Load ``config`` and apply ``tools/test.py``'s options to it."""
+    if not osp.isfile(checkpoint):
+        raise FileNotFoundError(f'no checkpoint at {checkpoint!r}')
+    cfg = Config.fromfile(config)
+    cfg.launcher = launcher
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = _default_work_dir(config)
+    cfg.load_from = checkpoint
+    cfg.resume = False
+    if show_dir is not None:
+        vis = cfg.default_hooks.get('visualization')
+        if vis is None:
+            raise RuntimeError(f'{config}: --show-dir needs a '
+                               'visualization hook in default_hooks')
+        vis['draw'] = True
+        vis['test_out_dir'] = osp.abspath(show_dir)
+    if tta:
+        if 'tta_model' not in cfg or 'tta_pipeline' not in cfg:
+            raise RuntimeError(f'{config}: --tta needs tta_model and '
+                               'tta_pipeline in the config')
+        cfg.model = dict(**cfg.tta_model, module=cfg.model)
+        cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
+    if out is not None:
+        if not out.endswith(('.pkl', '.pickle')):
+            raise ValueError(f'--out must be a .pkl file, got {out!r}')
+        os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
+        evaluators = cfg.test_evaluator
+        if isinstance(evaluators, dict):
+            evaluators = [evaluators]
+        cfg.test_evaluator = list(evaluators) + [
+            dict(type='DumpDetResults', out_file_path=out)
+        ]
+    return cfg

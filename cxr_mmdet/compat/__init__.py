@@ -1,0 +1,18 @@
+# Copyright (c) cxr_mmdet contributors. All rights reserved.
+"""Fixes for known defects of the pinned upstream stack.
+
+Each fix is small, documented and tested; importing :mod:`cxr_mmdet` applies
+them. They are written so that they do nothing on versions without the
+defect.
+"""
+from .atomic_checkpoint import install_atomic_checkpoint_save
+from .checkpoint_allowlist import (CHECKPOINT_SAFE_GLOBALS,
+                                   install_checkpoint_allowlist)
+from .ssd_head_predict import install_ssd_head_predict_fix
+from .versions import check_versions
+
+__all__ = [
+    'CHECKPOINT_SAFE_GLOBALS', 'install_checkpoint_allowlist',
+    'install_ssd_head_predict_fix', 'install_atomic_checkpoint_save',
+    'check_versions'
+]

@@ -1,0 +1,85 @@
+# Copyright (c) cxr_mmdet contributors. All rights reserved.
+"""Let torch's safe unpickler load mmengine/mmdet checkpoints.
+
+Since torch 2.6 ``torch.load`` defaults to ``weights_only=True``, which only
+rebuilds tensors, containers and primitive types. mmengine 0.10.7 calls
+``torch.load`` without ``weights_only``, and its checkpoints also hold
+``mmengine.logging.HistoryBuffer`` objects (the message hub's log scalars)
+and numpy arrays, scalars and dtypes (losses, metrics, random states), so
+``Runner.resume`` and ``load_from`` of its own checkpoints fail.
+
+Rather than turning ``weights_only`` off (which would run any pickled
+code), the exact types found in mmengine/mmdet checkpoints are added to
+torch's allow-list with ``torch.serialization.add_safe_globals``. A
+checkpoint holding any other object, such as one whose ``__reduce__``
+would run a shell command, is still refused by every loading path
+(``load_from``, resume, ``tools/test.py``, ``tools/infer.py``), all of which
+go through ``torch.load``'s default.
+"""
+from __future__ import annotations
+
+import importlib
+
+#: ``module:qualname`` of every global that mmengine/mmdet checkpoints hold
+#: beyond what torch allows by default. Entries absent from the installed
+#: numpy (``numpy.core`` vs ``numpy._core``) are skipped.
+CHECKPOINT_SAFE_GLOBALS: tuple[str, ...] = (
+    'mmengine.logging.history_buffer:HistoryBuffer',
+    'numpy:ndarray',
+    'numpy:dtype',
+    'numpy._core.multiarray:_reconstruct',
+    'numpy._core.multiarray:scalar',
+    'numpy.core.multiarray:_reconstruct',
+    'numpy.core.multiarray:scalar',
+    # numpy >= 1.25 pickles dtypes by their class
+    'numpy.dtypes:Float64DType',
+    'numpy.dtypes:Float32DType',
+    'numpy.dtypes:Float16DType',
+    'numpy.dtypes:Int64DType',
+    'numpy.dtypes:Int32DType',
+    'numpy.dtypes:Int16DType',
+    'numpy.dtypes:Int8DType',
+    'numpy.dtypes:UInt64DType',
+    'numpy.dtypes:UInt32DType',
+    'numpy.dtypes:UInt16DType',
+    'numpy.dtypes:UInt8DType',
+    'numpy.dtypes:BoolDType',
+    'numpy.dtypes:StrDType',
+    'numpy.dtypes:ObjectDType',
+)
+
+
+def resolve_safe_globals(names: tuple[str, ...] = CHECKPOINT_SAFE_GLOBALS
+                         ) -> list:
+    """Import each ``module:qualname`` that exists; skip the others."""
+    found = []
+    for name in names:
+        module_name, qualname = name.split(':')
+        try:
+            obj = importlib.import_module(module_name)
+            for part in qualname.split('.'):
+                obj = getattr(obj, part)
+        except (ImportError, AttributeError):
+            continue
+        found.append(obj)
+    return found
+
+
+def install_checkpoint_allowlist() -> list:
+    """Add :data:`CHECKPOINT_SAFE_GLOBALS` to torch's safe globals.
+
+    Returns:
+        list: the objects added (empty on a torch without the API).
+    """
+    import warnings
+
+    import torch
+    add = getattr(torch.serialization, 'add_safe_globals', None)
+    if add is None:  # torch < 2.4: nothing to do, weights_only is off
+        return []
+    with warnings.catch_warnings():
+        # numpy 2 warns when numpy.core is touched; we skip it if absent
+        warnings.simplefilter('ignore', DeprecationWarning)
+        objs = resolve_safe_globals()
+    add(objs)
+    return objs

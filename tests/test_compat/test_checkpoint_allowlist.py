@@ -1,0 +1,121 @@
+# Copyright (c) cxr_mmdet contributors. All rights reserved.
+"""mmengine checkpoints load under torch's weights_only default; hostile
+pickles do not."""
+from __future__ import annotations
+
+import os
+import os.path as osp
+import pickle
+
+import pytest
+import torch
+import torch.nn as nn
+from mmengine.model import BaseModel
+from mmengine.runner import Runner, load_checkpoint
+from torch.utils.data import Dataset
+
+import cxr_mmdet  # noqa: F401
+from cxr_mmdet.compat import install_checkpoint_allowlist
+
+
+class ToyModel(BaseModel):
+
+    def __init__(self):
+        super().__init__()
+        self.linear = nn.Linear(2, 1)
+
+    def forward(self, inputs, labels, mode='tensor'):
+        inputs = torch.stack(inputs)
+        labels = torch.stack(labels)
+        out = self.linear(inputs)
+        if mode == 'loss':
+            return dict(loss=((out - labels)**2).mean())
+        return out
+
+
+class ToyDataset(Dataset):
+    metainfo = dict()
+
+    def __len__(self):
+        return 8
+
+    def __getitem__(self, idx):
+        x = torch.tensor([float(idx), 1.0])
+        return dict(inputs=x, labels=x.sum(0, keepdim=True))
+
+
+def _runner(work_dir, **kwargs):
+    return Runner(
+        model=ToyModel(),
+        work_dir=str(work_dir),
+        train_dataloader=dict(
+            dataset=ToyDataset(),
+            sampler=dict(type='DefaultSampler', shuffle=True),
+            collate_fn=dict(type='default_collate'),
+            batch_size=4,
+            num_workers=0),
+        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01,
+                                          momentum=0.9)),
+        param_scheduler=dict(type='MultiStepLR', milestones=[1]),
+        train_cfg=dict(by_epoch=True, max_epochs=kwargs.pop('epochs', 1)),
+        default_hooks=dict(logger=dict(type='LoggerHook', interval=1)),
+        default_scope='mmengine',
+        randomness=dict(seed=0),
+        **kwargs)
+
+
+def test_runner_resumes_its_own_checkpoint(tmp_path):
+    runner = _runner(tmp_path / 'a')
+    runner.train()
+    ckpt = tmp_path / 'a' / 'epoch_1.pth'
+    assert ckpt.is_file()
+    # the checkpoint really holds the types torch refuses by default
+    unsafe = torch.serialization.get_unsafe_globals_in_checkpoint(str(ckpt))
+    assert any('HistoryBuffer' in name for name in unsafe), unsafe
+
+    resumed = _runner(tmp_path / 'b', epochs=2, resume=True,
+                      load_from=str(ckpt))
+    resumed.train()
+    assert resumed.epoch == 2
+    assert resumed.iter == 4
+    # the optimizer state came back (momentum buffers exist after resume)
+    state = resumed.optim_wrapper.optimizer.state_dict()['state']
+    assert state and all('momentum_buffer' in s for s in state.values())
+
+
+def test_without_allowlist_the_upstream_defect_shows(tmp_path):
+    runner = _runner(tmp_path / 'a')
+    runner.train()
+    ckpt = str(tmp_path / 'a' / 'epoch_1.pth')
+    torch.serialization.clear_safe_globals()
+    try:
+        with pytest.raises(pickle.UnpicklingError, match='HistoryBuffer'):
+            torch.load(ckpt)
+    finally:
+        install_checkpoint_allowlist()
+    assert 'message_hub' in torch.load(ckpt)
+
+
+class Hostile:
+    """Unpickling this would run a shell command."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f'touch {self.marker}', ))
+
+
+def test_hostile_pickle_is_refused(tmp_path):
+    marker = tmp_path / 'pwned'
+    path = str(tmp_path / 'hostile.pth')
+    torch.save(
+        dict(state_dict=ToyModel().state_dict(), meta=Hostile(marker)), path)
+    with pytest.raises(pickle.UnpicklingError):
+        torch.load(path)
+    with pytest.raises(pickle.UnpicklingError):
+        load_checkpoint(ToyModel(), path, map_location='cpu')
+    runner = _runner(tmp_path / 'r', resume=True, load_from=path)
+    with pytest.raises(pickle.UnpicklingError):
+        runner.train()
+    assert not osp.exists(marker)

@@ -1,0 +1,130 @@
+# Copyright (c) cxr_mmdet contributors. All rights reserved.
+"""CXRVOCDataset reads back exactly what the VOC tree holds."""
+from __future__ import annotations
+
+import os.path as osp
+
+import numpy as np
+import pytest
+
+import cxr_mmdet  # noqa: F401
+from cxr_mmdet.classes import CXR_CLASSES
+from cxr_mmdet.datasets import CXRVOCDataset
+from cxr_mmdet.datasets.cxr_voc import AnnotationError
+
+
+def _dataset(data_root, split='test', **kwargs):
+    return CXRVOCDataset(
+        data_root=data_root,
+        ann_file=f'VOC2007/ImageSets/Main/{split}.txt',
+        data_prefix=dict(sub_data_root='VOC2007/'),
+        pipeline=[],
+        **kwargs)
+
+
+def test_boxes_filenames_and_labels_round_trip(voc_tree):
+    data_root, truth = voc_tree
+    ds = _dataset(data_root, test_mode=True)
+    expected = [k for k, v in truth.items() if v['split'] == 'test']
+    assert len(ds) == len(expected)
+    for i in range(len(ds)):
+        info = ds.get_data_info(i)
+        gt = truth[info['img_id']]
+        # PNG from <filename>, not {id}.jpg
+        assert info['img_path'].endswith(gt['filename'])
+        assert osp.isfile(info['img_path'])
+        boxes = np.array([ins['bbox'] for ins in info['instances']],
+                         np.float64).reshape(-1, 4)
+        labels = np.array([ins['bbox_label'] for ins in info['instances']])
+        # float corners kept exactly (mmdet's XMLDataset truncates to int)
+        np.testing.assert_allclose(boxes, gt['boxes'], atol=1e-6)
+        np.testing.assert_array_equal(labels, gt['labels'])
+        img_labels = np.zeros(len(CXR_CLASSES), np.int64)
+        img_labels[gt['labels']] = 1
+        np.testing.assert_array_equal(ds.get_img_labels(i), img_labels)
+    assert ds.metainfo['classes'] == CXR_CLASSES
+    assert ds.metainfo.get('dataset_type') != 'VOC2007'
+
+
+def test_negatives_kept_in_test_filtered_in_train(voc_tree):
+    data_root, truth = voc_tree
+    test_ds = _dataset(data_root, test_mode=True)
+    negatives = [
+        i for i in range(len(test_ds))
+        if not test_ds.get_data_info(i)['instances']
+    ]
+    assert len(negatives) == 1
+    assert test_ds.get_img_labels(negatives[0]).sum() == 0
+    train_ds = _dataset(
+        data_root, split='trainval',
+        filter_cfg=dict(filter_empty_gt=True))
+    n_pos = sum(1 for v in truth.values()
+                if v['split'] == 'trainval' and len(v['labels']))
+    assert len(train_ds) == n_pos
+
+
+def _write_xml(data_root, img_id, body):
+    with open(osp.join(data_root, 'VOC2007', 'Annotations',
+                       f'{img_id}.xml'), 'w') as f:
+        f.write(body)
+
+
+def test_unknown_class_is_an_error_or_counted(voc_tree):
+    data_root, truth = voc_tree
+    img_id = next(k for k, v in truth.items()
+                  if v['split'] == 'test' and len(v['labels']))
+    xml = osp.join(data_root, 'VOC2007', 'Annotations', f'{img_id}.xml')
+    body = open(xml).read().replace(
+        '</annotation>',
+        '<object><name>Pneumothorax</name><difficult>0</difficult><bndbox>'
+        '<xmin>2</xmin><ymin>2</ymin><xmax>9</xmax><ymax>9</ymax>'
+        '</bndbox></object></annotation>')
+    _write_xml(data_root, img_id, body)
+    with pytest.raises(AnnotationError, match='Pneumothorax'):
+        _dataset(data_root, test_mode=True)
+    ds = _dataset(data_root, test_mode=True, unknown_class='warn')
+    assert ds.unknown_objects == {'Pneumothorax': 1}
+    # the known objects of that image are all still there
+    idx = [ds.get_data_info(i)['img_id'] for i in range(len(ds))
+           ].index(img_id)
+    assert len(ds.get_data_info(idx)['instances']) == len(
+        truth[img_id]['labels'])
+
+
+@pytest.mark.parametrize('payload,match', [
+    ('<!DOCTYPE a [<!ENTITY e "x"><!ENTITY f "&e;&e;&e;">]>'
+     '<annotation><filename>&f;</filename></annotation>', 'unsafe XML'),
+    ('<!DOCTYPE a [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+     '<annotation><filename>&x;</filename></annotation>', 'unsafe XML'),
+    ('<annotation><filename>../../etc/passwd</filename></annotation>',
+     'relative path'),
+    ('<annotation><filename>/etc/passwd</filename></annotation>',
+     'relative path'),
+    ('<annotation><filename>a.png</filename><object><name>Cardiomegaly'
+     '</name><bndbox><xmin>5</xmin><ymin>5</ymin><xmax>4</xmax>'
+     '<ymax>9</ymax></bndbox></object></annotation>', 'inverted'),
+    ('<annotation><filename>a.png</filename><object><name>Cardiomegaly'
+     '</name><bndbox><xmin>nan</xmin><ymin>5</ymin><xmax>4</xmax>'
+     '<ymax>9</ymax></bndbox></object></annotation>', 'not finite'),
+    ('<annotation><filename>a.png', 'malformed'),
+])
+def test_hostile_or_broken_xml_names_the_file(voc_tree, payload, match):
+    data_root, truth = voc_tree
+    img_id = next(k for k, v in truth.items() if v['split'] == 'test')
+    _write_xml(data_root, img_id, payload)
+    with pytest.raises(AnnotationError, match=match) as info:
+        _dataset(data_root, test_mode=True)
+    assert f'{img_id}.xml' in str(info.value)
+
+
+def test_missing_image_is_skipped_and_counted(voc_tree):
+    import os
+    data_root, truth = voc_tree
+    img_id = next(k for k, v in truth.items() if v['split'] == 'test')
+    os.remove(osp.join(data_root, 'VOC2007', 'JPEGImages',
+                       truth[img_id]['filename']))
+    ds = _dataset(data_root, test_mode=True)
+    assert len(ds.missing_images) == 1
+    assert truth[img_id]['filename'] in ds.missing_images[0]
+    assert img_id not in [ds.get_data_info(i)['img_id']
+                          for i in range(len(ds))]

@@ -1,0 +1,79 @@
+# Copyright (c) cxr_mmdet contributors. All rights reserved.
+"""Evaluate a checkpoint: ``python tools/test.py CONFIG CHECKPOINT``.
+
+mmdet's ``tools/test.py`` arguments; it also prints a summary table
+(mAP, mAP50, mAP@0.4, mAUC, FROC, per-class AP and AUC) and writes it to
+``metrics.json`` and ``per_class.json`` in the work dir.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
+    __file__))))
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Parse the command line."""
+    from mmengine.config import DictAction
+    parser = argparse.ArgumentParser(description='Test a CXR detector')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('--work-dir', help='the dir to save logs/metrics')
+    parser.add_argument(
+        '--out', type=str, help='dump predictions to this .pkl file')
+    parser.add_argument(
+        '--show-dir', help='draw predictions into images in this dir')
+    parser.add_argument(
+        '--tta', action='store_true', help='test time augmentation')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config settings, xxx=yyy format')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def main(args: argparse.Namespace) -> dict:
+    """Evaluate; return the metrics dict (on every rank)."""
+    import cxr_mmdet  # noqa: F401  registers the plugin
+    from mmengine.dist import is_main_process
+    from mmengine.registry import RUNNERS
+    from mmengine.runner import Runner
+
+    from cxr_mmdet.apis import (build_test_cfg, format_summary,
+                                summarize_metrics, write_summary)
+    cfg = build_test_cfg(
+        args.config,
+        args.checkpoint,
+        work_dir=args.work_dir,
+        out=args.out,
+        show_dir=args.show_dir,
+        tta=args.tta,
+        cfg_options=args.cfg_options,
+        launcher=args.launcher)
+    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg \
+        else RUNNERS.build(cfg)
+    metrics = runner.test()
+    if is_main_process():
+        classes = runner.test_dataloader.dataset.metainfo['classes']
+        summary = summarize_metrics(metrics, classes)
+        paths = write_summary(summary, metrics, cfg.work_dir)
+        print(format_summary(summary))
+        print('metrics written to ' + ', '.join(paths))
+    return metrics
+
+
+if __name__ == '__main__':
+    main(parse_args())
