@@ -63,6 +63,14 @@ def pairwise_overlap_groups(boxes: pd.DataFrame, key: np.ndarray,
     return np.unique(pairs['key'].to_numpy()[iou > iou_thr])
 
 
+def _runs(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start and stop indices of the runs of equal values in ``codes``."""
+    if len(codes) == 0:
+        return np.empty(0, dtype=int), np.empty(0, dtype=int)
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+    return starts, np.r_[starts[1:], len(codes)]
+
+
 def _fuse_image(xy: np.ndarray, readers: np.ndarray, labels: np.ndarray,
                 width: float, height: float, iou_thr: float,
                 skip_box_thr: float) -> tuple[np.ndarray, np.ndarray,
@@ -79,8 +87,7 @@ def _fuse_image(xy: np.ndarray, readers: np.ndarray, labels: np.ndarray,
     """
     scale = np.array([width, height, width, height])
     norm = xy / scale
-    starts = np.flatnonzero(np.r_[True, readers[1:] != readers[:-1]])
-    stops = np.r_[starts[1:], len(readers)]
+    starts, stops = _runs(readers)
     boxes_list = [norm[a:b] for a, b in zip(starts, stops)]
     scores_list = [np.ones(b - a) for a, b in zip(starts, stops)]
     labels_list = [labels[a:b] for a, b in zip(starts, stops)]
@@ -148,8 +155,7 @@ def fuse_radiologist_boxes(
     xy, readers, labels = xy[order], readers[order], labels[order]
     image_rows = wbf.iloc[order].reset_index(drop=True)
     codes = pd.factorize(image_rows['image_id'])[0]
-    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
-    stops = np.r_[starts[1:], len(codes)]
+    starts, stops = _runs(codes)
     fused_parts = []
     for a, b in zip(starts, stops):
         image_id = image_rows.at[a, 'image_id']
@@ -161,9 +167,9 @@ def fuse_radiologist_boxes(
     wbf_images = len(fused_parts)
     fused_rows = _assemble(image_rows, fused_parts)
     passed.append(fused_rows)
-    out = pd.concat([p for p in passed if len(p)], ignore_index=True)
-    if out.empty:
-        out = pd.DataFrame(columns=list(FUSED_COLUMNS))
+    parts = [p for p in passed if len(p)]
+    out = (pd.concat(parts, ignore_index=True)
+           if parts else pd.DataFrame(columns=list(FUSED_COLUMNS)))
     out = out.sort_values(['image_id', 'class_name', 'x0', 'y0'],
                           kind='stable').reset_index(drop=True)
     out['n_boxes'] = out['n_boxes'].astype(int)

@@ -1,0 +1,126 @@
+# Copyright (c) cxr_mmdet contributors. All rights reserved.
+"""Fixtures for data preparation: the real tables and tiny images."""
+from __future__ import annotations
+
+import csv
+import gzip
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cxr_mmdet.utils import (NIH_BBOX_TABLE, NIH_DATA_ENTRY_TABLE,
+                             VINBIG_TABLE, find_xrv_table)
+
+
+def read_csv_rows(path: Path) -> list[list[str]]:
+    """Read a (gzipped) CSV with the csv module: an independent reader."""
+    opener = gzip.open if str(path).endswith('.gz') else open
+    with opener(path, 'rt', newline='') as f:
+        return list(csv.reader(f))
+
+
+@pytest.fixture(scope='session')
+def nih_table() -> Path:
+    return find_xrv_table(NIH_BBOX_TABLE)
+
+
+@pytest.fixture(scope='session')
+def nih_data_entry() -> Path:
+    return find_xrv_table(NIH_DATA_ENTRY_TABLE)
+
+
+@pytest.fixture(scope='session')
+def vinbig_table() -> Path:
+    return find_xrv_table(VINBIG_TABLE)
+
+
+@pytest.fixture(scope='session')
+def real_tables(nih_table, nih_data_entry, vinbig_table) -> dict:
+    """Both real tables read once: ``{'tables', 'drops'}``."""
+    from cxr_mmdet.data_prep import (read_nih_boxes, read_nih_patient_ids,
+                                     read_vinbig_rows)
+    patients = read_nih_patient_ids(nih_data_entry)
+    nih, nih_drops = read_nih_boxes(nih_table, patients)
+    vinbig, vinbig_drops = read_vinbig_rows(vinbig_table)
+    return {
+        'tables': {
+            'nih': nih,
+            'vinbig': vinbig
+        },
+        'drops': {
+            'nih': nih_drops,
+            'vinbig': vinbig_drops
+        },
+        'patients': patients,
+    }
+
+
+def assumed_sizes(tables: dict) -> dict:
+    """Image sizes for the real tables (no images ship with them).
+
+    NIH: 1024 x 1024 (the released PNGs). VinBig: the smallest image that
+    holds all of the image's boxes (ceil of its largest x_max, y_max).
+    Fusion is scale-invariant, so the fused boxes do not depend on it.
+    """
+    sizes = {i: (1024, 1024) for i in tables['nih']['image_id']}
+    vinbig = tables['vinbig'].dropna(subset=['x1'])
+    extent = vinbig.groupby('image_id')[['x1', 'y1']].max()
+    sizes.update({
+        i: (int(np.ceil(x)), int(np.ceil(y)))
+        for i, x, y in zip(extent.index, extent['x1'], extent['y1'])
+    })
+    return sizes
+
+
+@pytest.fixture(scope='session')
+def real_sizes(real_tables) -> dict:
+    return assumed_sizes(real_tables['tables'])
+
+
+@pytest.fixture(scope='session')
+def real_prepared(real_tables, real_sizes):
+    """The table pipeline on the full real tables at default settings."""
+    from cxr_mmdet.data_prep import prepare_tables
+    return prepare_tables(
+        real_tables['tables'], real_sizes, read_drops=real_tables['drops'])
+
+
+def write_png(path: Path, pixels: np.ndarray) -> Path:
+    """Write an array as PNG (mode from dtype: uint8 'L', uint16 'I;16')."""
+    from PIL import Image
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(pixels).save(path)
+    return path
+
+
+def write_dicom(path: Path,
+                pixels: np.ndarray,
+                photometric: str = 'MONOCHROME1',
+                window: tuple[float, float] | None = None) -> Path:
+    """Write a minimal uncompressed 16-bit grayscale DICOM file."""
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.uid import (ExplicitVRLittleEndian, SecondaryCaptureImageStorage,
+                             generate_uid)
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = SecondaryCaptureImageStorage
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds = Dataset()
+    ds.file_meta = meta
+    ds.SOPClassUID = meta.MediaStorageSOPClassUID
+    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+    ds.Modality = 'DX'
+    ds.Rows, ds.Columns = pixels.shape
+    ds.SamplesPerPixel = 1
+    ds.PhotometricInterpretation = photometric
+    ds.BitsAllocated = 16
+    ds.BitsStored = 16
+    ds.HighBit = 15
+    ds.PixelRepresentation = 0
+    if window is not None:
+        ds.WindowCenter, ds.WindowWidth = window
+    ds.PixelData = np.ascontiguousarray(pixels, dtype='<u2').tobytes()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ds.save_as(path, enforce_file_format=True)
+    return path
