@@ -15,7 +15,11 @@ import numpy as np
 
 from cxr_mmdet.classes import CXR_CLASSES
 
-#: Appearance of each class inside its box.
+#: Appearance of each class inside its box: a filled bright ellipse; a
+#: bright elliptical ring with a dark band inside; vertical stripes; a dark
+#: rectangle with a bright rim; a small bright disc in a dark halo;
+#: horizontal stripes. The dark bands keep a bright lesion visible where
+#: it lies on another (a nodule on a cardiomegaly ellipse).
 LESION_STYLES: dict[str, str] = {
     'Cardiomegaly': 'bright_ellipse',
     'Pleural thickening': 'ring',
@@ -290,8 +294,9 @@ def merge_reader_boxes(boxes: list[tuple[float, float, float, float]],
     """Group one class's boxes from several readers into lesions.
 
     Greedy, in order: a box joins the group whose mean box it overlaps
-    most if that IoU is >= ``iou_thr`` (the way WBF clusters), else starts
-    a group. Returns each group's mean box, in group order.
+    most if that IoU is > ``iou_thr`` (the way WBF clusters; data prep
+    fuses with WBF at 0.4 by default), else starts a group. Returns each
+    group's mean box, in group order.
 
     >>> merge_reader_boxes([(0, 0, 10, 10), (1, 1, 11, 11), (50, 50, 60, 60)])
     [(0.5, 0.5, 10.5, 10.5), (50.0, 50.0, 60.0, 60.0)]
@@ -303,7 +308,7 @@ def merge_reader_boxes(boxes: list[tuple[float, float, float, float]],
         best, best_iou = -1, iou_thr
         for k, mean in enumerate(means):
             iou = box_iou(box, mean)
-            if iou >= best_iou:
+            if iou > best_iou:
                 best, best_iou = k, iou
         if best < 0:
             groups.append([box])
