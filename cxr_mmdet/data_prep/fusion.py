@@ -23,7 +23,6 @@ from ensemble_boxes import weighted_boxes_fusion
 
 from cxr_mmdet.classes import CXR_CLASSES
 
-from .box_checks import image_sizes_of
 from .tables import COORD_COLUMNS
 
 FUSED_COLUMNS: tuple[str, ...] = ('image_id', 'file_name', 'source', 'group',
@@ -203,4 +202,3 @@ def _assemble(image_rows: pd.DataFrame, parts: list[tuple]) -> pd.DataFrame:
 def _per_class(names: pd.Series) -> dict[str, int]:
     counts = names.value_counts()
     return {c: int(counts.get(c, 0)) for c in CXR_CLASSES}
-

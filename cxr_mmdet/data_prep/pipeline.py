@@ -270,7 +270,7 @@ def build_tables(selected: SelectedRows,
                                                       box_tolerance)
         _add(report, 'dropped_rows', source, dropped)
         report['clipped_boxes'][source] = clipped
-        missing = set(before[~before.isin(sizes.keys())])
+        missing = set(before[~before.isin(set(sizes))])
         lost = _lost_images(before, table['image_id'])
         _add(report, 'dropped_images', source, {
             'missing_image': len(missing),

@@ -151,9 +151,10 @@ def read_nih_patient_ids(path: str | os.PathLike) -> dict[str, str]:
 def _nih_box_columns(path, columns: list[str]) -> list[str]:
     """Find the ``x, y, w, h`` columns of an NIH box list.
 
-    The real file's header reads ``Image Index,Finding Label,Bbox [x,y,w,h],,,``
-    so the four numbers sit in the columns named ``Bbox [x``, ``y``, ``w``,
-    ``h]`` (then three empty names). A clean header ``x,y,w,h`` works too.
+    The real file's header reads
+    ``Image Index,Finding Label,Bbox [x,y,w,h],,,`` so the four numbers sit
+    in the columns named ``Bbox [x``, ``y``, ``w``, ``h]`` (then three empty
+    names). A clean header ``x,y,w,h`` works too.
     """
     for i, name in enumerate(columns):
         if name.lower().startswith('bbox') and i + 4 <= len(columns):

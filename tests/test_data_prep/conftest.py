@@ -100,8 +100,8 @@ def write_dicom(path: Path,
                 window: tuple[float, float] | None = None) -> Path:
     """Write a minimal uncompressed 16-bit grayscale DICOM file."""
     from pydicom.dataset import Dataset, FileMetaDataset
-    from pydicom.uid import (ExplicitVRLittleEndian, SecondaryCaptureImageStorage,
-                             generate_uid)
+    from pydicom.uid import (ExplicitVRLittleEndian,
+                             SecondaryCaptureImageStorage, generate_uid)
     meta = FileMetaDataset()
     meta.MediaStorageSOPClassUID = SecondaryCaptureImageStorage
     meta.MediaStorageSOPInstanceUID = generate_uid()

@@ -25,8 +25,8 @@ def test_geometry_inverted_and_zero_area():
         ('a', 10, 10, 20, 10),  # zero height
     ])
     kept, dropped = check_box_geometry(boxes)
-    assert kept[['x0', 'y0', 'x1', 'y1']].values.tolist() == [[10, 10, 20,
-                                                                20]]
+    xy = kept[['x0', 'y0', 'x1', 'y1']].to_numpy().tolist()
+    assert xy == [[10, 10, 20, 20]]
     assert dropped == Counter(inverted_box=2, zero_area_box=2)
 
 

@@ -27,8 +27,8 @@ def test_annotation_content_and_convention(tmp_path):
     assert root.findtext('size/depth') == '1'
     assert root.findtext('source/database') == 'VinBigData'
     objects = root.findall('object')
-    assert [o.findtext('name') for o in objects] == ['Nodule/Mass',
-                                                      'Cardiomegaly']
+    names = [o.findtext('name') for o in objects]
+    assert names == ['Nodule/Mass', 'Cardiomegaly']
     assert all(o.findtext('difficult') == '0' for o in objects)
     box = [float(objects[0].findtext(f'bndbox/{t}'))
            for t in ('xmin', 'ymin', 'xmax', 'ymax')]
