@@ -23,6 +23,18 @@ Output layout::
     out/VOCdevkit/VOC2007/ImageSets/Main/{trainval,test}.txt
     out/labels.csv
     out/summary.json
+
+``summary.json`` holds ``arguments``; ``rows_read`` per source;
+``dropped_rows`` per source and reason (rows of the tables, except
+``smaller_than_1px_at_output_size``, which counts fused boxes);
+``unmapped_labels`` per source label; ``rejected_image_ids``;
+``clipped_boxes``; ``dropped_images`` per reason; ``fusion`` (boxes in and
+out per class, boxes merged from several, images that needed WBF);
+``negatives``; ``balance`` (images per class before and after); ``splits``
+(per split: images, positive and negative images, images per source,
+groups, boxes per class, images per class); ``missing_images``,
+``unreadable_images`` and ``images_lost_after_split`` (chosen for a split
+but not written: a missing negative or a file that failed to convert).
 """
 from __future__ import annotations
 

@@ -110,8 +110,8 @@ def split_by_group(images: pd.DataFrame,
     if not 0.0 <= test_fraction < 1.0:
         raise ValueError(f'test fraction must be in [0, 1), got '
                          f'{test_fraction!r}')
-    if images.empty:
-        return pd.Series([], index=images.index, dtype=object)
+    if images.empty or test_fraction == 0:
+        return pd.Series('trainval', index=images.index, dtype=object)
     onehot = pd.get_dummies(images['source'], dtype=int)
     per_image = pd.concat(
         [images[list(class_columns)].astype(int), onehot], axis=1)

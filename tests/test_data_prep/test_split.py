@@ -52,6 +52,7 @@ def test_split_keeps_groups_together():
     assert set(split) == {'trainval', 'test'}
     with pytest.raises(ValueError, match='test fraction'):
         split_by_group(images, CXR_CLASSES, 1.0)
+    assert set(split_by_group(images, CXR_CLASSES, 0.0)) == {'trainval'}
 
 
 def test_real_split_no_image_or_patient_leak(real_prepared, real_tables):
