@@ -1,0 +1,10 @@
+# Copyright (c) cxr_mmdet contributors. All rights reserved.
+from .functional import (FROC_FP_RATES, froc_curve, froc_score,
+                         image_class_scores, image_score_matrix, roc_auc,
+                         roc_curve)
+from .metrics import CXRROCMetric
+
+__all__ = [
+    'FROC_FP_RATES', 'froc_curve', 'froc_score', 'image_class_scores',
+    'image_score_matrix', 'roc_auc', 'roc_curve', 'CXRROCMetric'
+]
