@@ -25,8 +25,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         'of a work dir, from its logs (no re-run)')
     parser.add_argument('work_dir', help='the training/testing work dir')
     parser.add_argument(
-        '--out-dir',
-        help='where to write the PNGs (default: the work dir)')
+        '--out-dir', help='where to write the PNGs (default: the work dir)')
     parser.add_argument(
         '--ckpt-interval',
         type=int,
@@ -38,8 +37,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(args: argparse.Namespace) -> int:
     """Write the plots; return 0 if at least one was written, else 1."""
     try:
-        result = plot_work_dir(args.work_dir, args.out_dir,
-                               args.ckpt_interval)
+        result = plot_work_dir(args.work_dir, args.out_dir, args.ckpt_interval)
     except ValueError as e:
         print(f'plot_metrics: {e}', file=sys.stderr)
         return 1

@@ -5,8 +5,8 @@ from .roc_json import (latest_roc_json, load_roc_json, save_roc_json,
                        to_json_safe)
 from .scalars import (METRIC_KEYS, ScalarLog, checkpoint_epochs,
                       losses_per_epoch, metrics_per_step, read_scalars)
-from .work_dir_plots import (WorkDirPlots, collect_per_class,
-                             parse_per_class, plot_work_dir)
+from .work_dir_plots import (WorkDirPlots, collect_per_class, parse_per_class,
+                             plot_work_dir)
 
 __all__ = [
     'plot_loss_curves', 'plot_metric_curves', 'plot_per_class',

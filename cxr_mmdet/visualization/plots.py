@@ -33,8 +33,15 @@ def _save(fig: Figure, out_file: str | Path) -> Path:
 
 
 def _no_data(ax, message: str) -> None:
-    ax.text(0.5, 0.5, message, ha='center', va='center', wrap=True,
-            transform=ax.transAxes, color='0.3')
+    ax.text(
+        0.5,
+        0.5,
+        message,
+        ha='center',
+        va='center',
+        wrap=True,
+        transform=ax.transAxes,
+        color='0.3')
 
 
 def _colour(palette: Sequence | None, i: int):
@@ -64,8 +71,12 @@ def plot_roc_curves(curves: Mapping[str, Mapping],
     ax.plot([0, 1], [0, 1], ls='--', lw=1, color='0.6', label='chance')
     for i, (name, curve) in enumerate(curves.items()):
         auc = curve.get('auc', math.nan)
-        ax.plot(curve['fpr'], curve['tpr'], lw=2, color=_colour(palette, i),
-                label=f'{name} (AUC={auc:.3f})')
+        ax.plot(
+            curve['fpr'],
+            curve['tpr'],
+            lw=2,
+            color=_colour(palette, i),
+            label=f'{name} (AUC={auc:.3f})')
     if not curves:
         _no_data(ax, 'no class has both positive and negative images')
     if missing:
@@ -83,8 +94,8 @@ def plot_roc_curves(curves: Mapping[str, Mapping],
 
 def _mark_epochs(ax, epochs: Sequence[int], label: str) -> None:
     for k, epoch in enumerate(epochs):
-        ax.axvline(epoch, color='0.5', ls=':', lw=1,
-                   label=label if k == 0 else None)
+        ax.axvline(
+            epoch, color='0.5', ls=':', lw=1, label=label if k == 0 else None)
 
 
 def plot_loss_curves(xs: Sequence[int],
@@ -105,9 +116,14 @@ def plot_loss_curves(xs: Sequence[int],
     fig = _new_figure()
     ax = fig.add_subplot()
     for i, (key, values) in enumerate(losses.items()):
-        ax.plot(xs, values, marker='o' if len(xs) < 30 else None, ms=3,
-                lw=2.5 if key == 'loss' else 1.2, color=f'C{i % 10}',
-                label=key)
+        ax.plot(
+            xs,
+            values,
+            marker='o' if len(xs) < 30 else None,
+            ms=3,
+            lw=2.5 if key == 'loss' else 1.2,
+            color=f'C{i % 10}',
+            label=key)
     if not losses:
         _no_data(ax, 'no training loss logged')
     _mark_epochs(ax, ckpt_epochs, 'checkpoint')
@@ -141,8 +157,14 @@ def plot_metric_curves(steps: Sequence[int],
     fig = _new_figure()
     ax = fig.add_subplot()
     for i, (key, values) in enumerate(metrics.items()):
-        ax.plot(steps, values, marker='o', ms=3, lw=1.5, color=f'C{i % 10}',
-                label=labels.get(key, key))
+        ax.plot(
+            steps,
+            values,
+            marker='o',
+            ms=3,
+            lw=1.5,
+            color=f'C{i % 10}',
+            label=labels.get(key, key))
     if not metrics:
         _no_data(ax, 'no validation metric logged')
     _mark_epochs(ax, ckpt_epochs, 'checkpoint')
@@ -181,14 +203,25 @@ def plot_per_class(classes: Sequence[str],
             v = values[metric].get(cls)
             if isinstance(v, bool) or not isinstance(v, (int, float)) \
                     or math.isnan(v):
-                ax.text(x, 0.01, 'n/a', ha='center', va='bottom',
-                        rotation=90, fontsize=7, color=f'C{j % 10}')
+                ax.text(
+                    x,
+                    0.01,
+                    'n/a',
+                    ha='center',
+                    va='bottom',
+                    rotation=90,
+                    fontsize=7,
+                    color=f'C{j % 10}')
                 continue
-            ax.bar(x, v, width, color=f'C{j % 10}',
-                   label=None if metric in labelled else metric)
+            ax.bar(
+                x,
+                v,
+                width,
+                color=f'C{j % 10}',
+                label=None if metric in labelled else metric)
             labelled.add(metric)
-            ax.text(x, v + 0.01, f'{v:.2f}', ha='center', va='bottom',
-                    fontsize=7)
+            ax.text(
+                x, v + 0.01, f'{v:.2f}', ha='center', va='bottom', fontsize=7)
     if not names:
         _no_data(ax, 'no per-class metric found')
     ax.set_xticks(range(len(classes)))

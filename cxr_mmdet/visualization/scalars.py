@@ -52,15 +52,18 @@ def find_scalar_files(work_dir: str | Path) -> list[Path]:
     """All ``<work_dir>/<timestamp>/vis_data/scalars.json``, oldest first
     (timestamp folder names sort by time)."""
     work_dir = Path(work_dir)
-    return sorted(work_dir.glob('*/vis_data/scalars.json'),
-                  key=lambda p: p.parent.parent.name)
+    return sorted(
+        work_dir.glob('*/vis_data/scalars.json'),
+        key=lambda p: p.parent.parent.name)
 
 
 def _strip_mode(record: dict, mode: str) -> dict:
     """Drop a ``train/`` or ``val/`` prefix (``log_with_hierarchy=True``)."""
     prefix = f'{mode}/'
-    return {k[len(prefix):] if k.startswith(prefix) else k: v
-            for k, v in record.items()}
+    return {
+        k[len(prefix):] if k.startswith(prefix) else k: v
+        for k, v in record.items()
+    }
 
 
 def is_train_record(record: dict) -> bool:
@@ -89,9 +92,8 @@ def read_scalars(work_dir: str | Path) -> ScalarLog:
                     log.skipped.append(f'{path}:{lineno}: not JSON ({e})')
                     continue
                 if not isinstance(record, dict):
-                    log.skipped.append(
-                        f'{path}:{lineno}: not an object, got '
-                        f'{type(record).__name__}')
+                    log.skipped.append(f'{path}:{lineno}: not an object, got '
+                                       f'{type(record).__name__}')
                     continue
                 record[RUN_KEY] = run
                 if is_train_record(_strip_mode(record, 'train')):
@@ -136,19 +138,23 @@ def losses_per_epoch(
         elif group_run.get(x, run) > run:
             continue
         group_run[x] = run
-        values = {k: _number(v) for k, v in record.items()
-                  if k.startswith('loss')}
+        values = {
+            k: _number(v)
+            for k, v in record.items() if k.startswith('loss')
+        }
         group = groups.setdefault(x, defaultdict(list))
         for key, value in values.items():
             if value is not None:
                 group[key].append(value)
     xs = sorted(groups)
-    keys = sorted({k for g in groups.values() for k in g},
+    keys = sorted({k
+                   for g in groups.values()
+                   for k in g},
                   key=lambda k: (k != 'loss', k))
     losses = {
         key: [
-            sum(groups[x][key]) / len(groups[x][key])
-            if groups[x].get(key) else math.nan for x in xs
+            sum(groups[x][key]) /
+            len(groups[x][key]) if groups[x].get(key) else math.nan for x in xs
         ]
         for key in keys
     }
@@ -177,9 +183,10 @@ def metrics_per_step(
     steps = sorted(latest)
     if keys is None:
         keys = sorted({
-            k for r in latest.values() for k, v in r.items()
-            if k not in ('step', RUN_KEY) and k not in _TIME_KEYS
-            and _number(v) is not None
+            k
+            for r in latest.values()
+            for k, v in r.items() if k not in ('step', RUN_KEY)
+            and k not in _TIME_KEYS and _number(v) is not None
         })
     metrics = {}
     for key in keys:

@@ -44,8 +44,9 @@ def parse_per_class(data, class_names: Sequence[str]) -> dict[str, dict]:
     ``{class: {metric: v}}``, ``{metric: {class: v}}`` and
     ``[{"class": name, metric: v, ...}, ...]``.
     """
-    if isinstance(data, dict) and 'classes' in data and not (
-            set(data) & set(class_names)):
+    if isinstance(
+            data,
+            dict) and 'classes' in data and not (set(data) & set(class_names)):
         data = data['classes']
     out: dict[str, dict] = {}
 
@@ -99,8 +100,7 @@ def _latest_val_values(val: list[dict]) -> dict:
     return {k: v[-1] for k, v in metrics.items() if not math.isnan(v[-1])}
 
 
-def collect_per_class(work_dir: Path, val: list[dict],
-                      roc: dict | None,
+def collect_per_class(work_dir: Path, val: list[dict], roc: dict | None,
                       messages: list[str]) -> tuple[list[str], dict]:
     """Per-class AP / AUC of the latest evaluation, from ``per_class.json``,
     the ROC JSON and the latest validation scalars (in that order)."""
@@ -119,8 +119,10 @@ def collect_per_class(work_dir: Path, val: list[dict],
             values = {}
     latest = _latest_val_values(val)
     if 'AP' not in values:
-        ap = {n: latest[f'coco/{n}_precision'] for n in names
-              if f'coco/{n}_precision' in latest}
+        ap = {
+            n: latest[f'coco/{n}_precision']
+            for n in names if f'coco/{n}_precision' in latest
+        }
         if ap:
             values['AP'] = ap
         else:
@@ -129,11 +131,16 @@ def collect_per_class(work_dir: Path, val: list[dict],
                             'no classwise coco/<class>_precision logged)')
     if 'AUC' not in values:
         if roc:
-            auc = {n: c['auc'] for n, c in roc['classes'].items()
-                   if _finite(c.get('auc')) is not None}
+            auc = {
+                n: c['auc']
+                for n, c in roc['classes'].items()
+                if _finite(c.get('auc')) is not None
+            }
         else:
-            auc = {n: latest[f'cxr/AUC_{class_key(n)}'] for n in names
-                   if f'cxr/AUC_{class_key(n)}' in latest}
+            auc = {
+                n: latest[f'cxr/AUC_{class_key(n)}']
+                for n in names if f'cxr/AUC_{class_key(n)}' in latest
+            }
         if auc:
             values['AUC'] = auc
         else:
@@ -212,7 +219,9 @@ def plot_work_dir(work_dir: str | Path,
         title = (f'ROC, {roc.get("stage", "?")} epoch '
                  f'{roc.get("epoch", "?")} ({roc_path.name})')
         result.written['roc_curves'] = plot_roc_curves(
-            roc['classes'], out_dir / 'roc_curves.png', title,
+            roc['classes'],
+            out_dir / 'roc_curves.png',
+            title,
             missing=list(roc.get('missing', {})))
 
     classes, values = collect_per_class(work_dir, log.val, roc, msgs)

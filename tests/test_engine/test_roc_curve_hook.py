@@ -42,9 +42,14 @@ def toy_images():
         pred_boxes = boxes + [[200, 200, 220, 220], [150, 10, 170, 30]]
         pred_scores = [round(float(rng.uniform(0.4, 1)), 2) for _ in labels]
         pred_scores += [round(float(rng.uniform(0, 0.7)), 2), 0.2]
-        images.append(dict(labels=labels, boxes=boxes, flags=flags,
-                           pred_labels=pred_labels, pred_boxes=pred_boxes,
-                           pred_scores=pred_scores))
+        images.append(
+            dict(
+                labels=labels,
+                boxes=boxes,
+                flags=flags,
+                pred_labels=pred_labels,
+                pred_boxes=pred_boxes,
+                pred_scores=pred_scores))
     return images
 
 
@@ -62,13 +67,17 @@ class ToyCXRDataset(Dataset):
 
     def __getitem__(self, idx):
         im = self.images[idx]
-        sample = DetDataSample(metainfo=dict(
-            img_id=idx, img_path=f'toy_{idx}.png', ori_shape=(256, 256),
-            img_shape=(256, 256), img_labels=im['flags'].tolist(),
-            toy_idx=idx))
+        sample = DetDataSample(
+            metainfo=dict(
+                img_id=idx,
+                img_path=f'toy_{idx}.png',
+                ori_shape=(256, 256),
+                img_shape=(256, 256),
+                img_labels=im['flags'].tolist(),
+                toy_idx=idx))
         sample.gt_instances = InstanceData(
-            bboxes=HorizontalBoxes(torch.tensor(im['boxes'],
-                                                dtype=torch.float32)),
+            bboxes=HorizontalBoxes(
+                torch.tensor(im['boxes'], dtype=torch.float32)),
             labels=torch.tensor(im['labels']))
         sample.ignored_instances = InstanceData(
             bboxes=HorizontalBoxes(torch.zeros(0, 4)),
@@ -92,8 +101,7 @@ class ToyDetector(BaseModel):
             for sample in data_samples:
                 im = self.images[sample.toy_idx]
                 sample.pred_instances = InstanceData(
-                    bboxes=torch.tensor(im['pred_boxes'],
-                                        dtype=torch.float32),
+                    bboxes=torch.tensor(im['pred_boxes'], dtype=torch.float32),
                     scores=torch.tensor(im['pred_scores']),
                     labels=torch.tensor(im['pred_labels']))
             return data_samples
@@ -101,9 +109,12 @@ class ToyDetector(BaseModel):
 
 
 def dataloader():
-    return dict(dataset=ToyCXRDataset(), batch_size=3, num_workers=0,
-                sampler=dict(type='DefaultSampler', shuffle=False),
-                collate_fn=dict(type='pseudo_collate'))
+    return dict(
+        dataset=ToyCXRDataset(),
+        batch_size=3,
+        num_workers=0,
+        sampler=dict(type='DefaultSampler', shuffle=False),
+        collate_fn=dict(type='pseudo_collate'))
 
 
 def expected_aucs():
@@ -121,11 +132,13 @@ def expected_aucs():
 
 def common_cfg(work_dir, name):
     return dict(
-        model=ToyDetector(), work_dir=str(work_dir), experiment_name=name,
+        model=ToyDetector(),
+        work_dir=str(work_dir),
+        experiment_name=name,
         default_scope='mmdet',
-        default_hooks=dict(logger=dict(type='LoggerHook', interval=1),
-                           checkpoint=dict(type='CheckpointHook',
-                                           interval=1)),
+        default_hooks=dict(
+            logger=dict(type='LoggerHook', interval=1),
+            checkpoint=dict(type='CheckpointHook', interval=1)),
         custom_hooks=[dict(type='ROCCurveHook')],
         env_cfg=dict(dist_cfg=dict(backend='gloo')),
         log_level='WARNING')
@@ -136,10 +149,12 @@ def trained(tmp_path_factory):
     """Train 2 epochs (val after each), then test, with one Runner."""
     work_dir = tmp_path_factory.mktemp('roc_hook_work')
     runner = Runner(
-        train_dataloader=dataloader(), val_dataloader=dataloader(),
+        train_dataloader=dataloader(),
+        val_dataloader=dataloader(),
         test_dataloader=dataloader(),
         train_cfg=dict(by_epoch=True, max_epochs=2, val_interval=1),
-        val_cfg=dict(), test_cfg=dict(),
+        val_cfg=dict(),
+        test_cfg=dict(),
         val_evaluator=dict(type='CXRROCMetric'),
         test_evaluator=dict(type='CXRROCMetric'),
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1)),
@@ -152,8 +167,10 @@ def trained(tmp_path_factory):
 def test_val_and_test_runs_write_png_and_json(trained):
     work_dir, runner, test_metrics = trained
     names = sorted(p.name for p in (work_dir / 'roc').iterdir())
-    assert names == ['test_2.json', 'test_2.png', 'val_1.json', 'val_1.png',
-                     'val_2.json', 'val_2.png']
+    assert names == [
+        'test_2.json', 'test_2.png', 'val_1.json', 'val_1.png', 'val_2.json',
+        'val_2.png'
+    ]
     for png in (work_dir / 'roc').glob('*.png'):
         with Image.open(png) as im:
             assert im.format == 'PNG' and im.size[0] >= 400
@@ -165,8 +182,10 @@ def test_json_holds_the_curves_and_the_logged_metrics(trained):
     record = json.loads((work_dir / 'roc/test_2.json').read_text())
     assert (record['stage'], record['epoch']) == ('test', 2)
     expected = expected_aucs()
-    assert sorted(expected) == ['Cardiomegaly', 'Nodule/Mass',
-                                'Pleural thickening', 'Pulmonary fibrosis']
+    assert sorted(expected) == [
+        'Cardiomegaly', 'Nodule/Mass', 'Pleural thickening',
+        'Pulmonary fibrosis'
+    ]
     assert sorted(record['classes']) == sorted(expected)
     for name, auc in expected.items():
         curve = record['classes'][name]
@@ -179,8 +198,7 @@ def test_json_holds_the_curves_and_the_logged_metrics(trained):
         assert test_metrics[f'cxr/AUC_{class_key(name)}'] == \
             pytest.approx(auc)
     assert sorted(record['missing']) == ['Infiltration', 'Pleural effusion']
-    assert record['missing']['Pleural effusion'] == dict(num_pos=10,
-                                                         num_neg=0)
+    assert record['missing']['Pleural effusion'] == dict(num_pos=10, num_neg=0)
     assert record['froc']['fp_rates'] == [0.125, 0.25, 0.5, 1, 2, 4, 8]
     assert record['froc']['froc'] == pytest.approx(test_metrics['cxr/FROC'])
     assert 'coco/bbox_mAP' not in record['metrics']
@@ -190,7 +208,8 @@ def test_test_only_runner_names_output_after_the_checkpoint_epoch(
         trained, tmp_path):
     work_dir, _, _ = trained
     runner = Runner(
-        test_dataloader=dataloader(), test_cfg=dict(),
+        test_dataloader=dataloader(),
+        test_cfg=dict(),
         test_evaluator=dict(type='CXRROCMetric'),
         load_from=str(work_dir / 'epoch_1.pth'),
         **common_cfg(tmp_path, 'roc_hook_test_only'))
@@ -203,22 +222,23 @@ def test_test_only_runner_names_output_after_the_checkpoint_epoch(
 
 def test_without_a_cxr_metric_the_hook_writes_nothing(tmp_path):
     runner = Runner(
-        test_dataloader=dataloader(), test_cfg=dict(),
+        test_dataloader=dataloader(),
+        test_cfg=dict(),
         test_evaluator=dict(type='VOCMetric', iou_thrs=[0.4]),
         **common_cfg(tmp_path, 'roc_hook_no_metric'))
     runner.test()
     assert not (tmp_path / 'roc').exists()
-    assert isinstance(
-        [h for h in runner.hooks if isinstance(h, ROCCurveHook)][0],
-        ROCCurveHook)
+    assert isinstance([h for h in runner.hooks
+                       if isinstance(h, ROCCurveHook)][0], ROCCurveHook)
 
 
 def test_plots_of_the_real_work_dir(trained, tmp_path):
     """tools/plot_metrics.py's function on what mmengine really wrote."""
     work_dir, _, _ = trained
     result = plot_work_dir(work_dir, tmp_path)
-    assert sorted(result.written) == ['loss_curve', 'metrics', 'per_class',
-                                      'roc_curves']
+    assert sorted(result.written) == [
+        'loss_curve', 'metrics', 'per_class', 'roc_curves'
+    ]
     from cxr_mmdet.visualization.scalars import (checkpoint_epochs,
                                                  losses_per_epoch,
                                                  metrics_per_step,

@@ -43,15 +43,20 @@ def make_case(num_images: int = 12, seed: int = 0):
         pred_boxes = np.r_[pred_boxes, np.c_[xy, xy + 20]]
         pred_scores = np.r_[pred_scores, np.round(rng.uniform(0, .8, k), 1)]
         pred_labels = np.r_[pred_labels, rng.integers(0, 6, k)]
-        images.append(dict(
-            gt_bboxes=gt_boxes, gt_labels=gt_labels, img_labels=img_labels,
-            pred_bboxes=pred_boxes.astype(np.float32),
-            pred_scores=pred_scores.astype(np.float32),
-            pred_labels=pred_labels))
+        images.append(
+            dict(
+                gt_bboxes=gt_boxes,
+                gt_labels=gt_labels,
+                img_labels=img_labels,
+                pred_bboxes=pred_boxes.astype(np.float32),
+                pred_scores=pred_scores.astype(np.float32),
+                pred_labels=pred_labels))
     return images
 
 
-def to_data_sample(image: dict, index: int, box_type: bool = True,
+def to_data_sample(image: dict,
+                   index: int,
+                   box_type: bool = True,
                    with_img_labels: bool = True):
     """A DetDataSample like mmdet's test pipeline + model produce."""
     import torch
@@ -59,8 +64,11 @@ def to_data_sample(image: dict, index: int, box_type: bool = True,
 
     from mmdet.structures import DetDataSample
     from mmdet.structures.bbox import HorizontalBoxes
-    meta = dict(img_path=f'img_{index}.png', img_id=str(index),
-                ori_shape=(256, 256), img_shape=(256, 256))
+    meta = dict(
+        img_path=f'img_{index}.png',
+        img_id=str(index),
+        ori_shape=(256, 256),
+        img_shape=(256, 256))
     if with_img_labels:
         meta['img_labels'] = image['img_labels'].tolist()
     sample = DetDataSample(metainfo=meta)

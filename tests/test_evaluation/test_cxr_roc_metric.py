@@ -31,8 +31,9 @@ def evaluate(images, metric=None, meta=META, **sample_kwargs):
     metric = metric or CXRROCMetric()
     evaluator = Evaluator(metric)
     evaluator.dataset_meta = meta
-    samples = [to_data_sample(im, i, **sample_kwargs)
-               for i, im in enumerate(images)]
+    samples = [
+        to_data_sample(im, i, **sample_kwargs) for i, im in enumerate(images)
+    ]
     for start in range(0, len(samples), 4):  # batches of 4
         evaluator.process(data_samples=samples[start:start + 4])
     return evaluator.evaluate(len(samples)), metric
@@ -92,9 +93,9 @@ def test_metrics_on_data_samples(detection_case, captured_log):
         assert abs(results[key] - expected[c]) < 1e-9
     assert results['cxr/mAUC'] == pytest.approx(
         np.mean(list(expected.values())), abs=1e-12)
-    froc = froc_score(*[[im[k] for im in detection_case] for k in (
-        'pred_bboxes', 'pred_scores', 'pred_labels', 'gt_bboxes',
-        'gt_labels')])
+    froc = froc_score(*[[im[k] for im in detection_case]
+                        for k in ('pred_bboxes', 'pred_scores', 'pred_labels',
+                                  'gt_bboxes', 'gt_labels')])
     assert results['cxr/FROC'] == pytest.approx(froc['froc'])
     assert results['cxr/FROC@8'] == pytest.approx(froc['sensitivities'][-1])
     assert 0 < results['cxr/FROC'] <= 1
@@ -103,8 +104,8 @@ def test_metrics_on_data_samples(detection_case, captured_log):
     assert "'Pleural thickening' has 12 positive and 0 negative" in warnings
     assert "'Infiltration' has 0 positive and 12 negative" in warnings
     # the curves stay available for ROCCurveHook
-    assert sorted(metric.last_curves) == sorted(
-        CXR_CLASSES[c] for c in expected)
+    assert sorted(metric.last_curves) == sorted(CXR_CLASSES[c]
+                                                for c in expected)
     curve = metric.last_curves['Nodule/Mass']
     assert curve['auc'] == results['cxr/AUC_Nodule_Mass']
     assert curve['fpr'][0] == 0 and curve['tpr'][-1] == 1
@@ -122,8 +123,8 @@ def test_metrics_on_data_samples(detection_case, captured_log):
 def test_plain_tensor_boxes_and_derived_image_labels(detection_case,
                                                      captured_log):
     reference, _ = evaluate(detection_case)
-    results, _ = evaluate(detection_case, box_type=False,
-                          with_img_labels=False)
+    results, _ = evaluate(
+        detection_case, box_type=False, with_img_labels=False)
     assert results == pytest.approx(reference)
     assert any('12 of 12 data samples had no "img_labels"' in m
                for m in captured_log.messages)
@@ -141,10 +142,15 @@ def test_image_labels_come_from_metainfo_not_boxes(detection_case):
 
 def test_no_valid_class_and_no_lesion(captured_log):
     empty = np.zeros((0, 4), np.float32)
-    images = [dict(gt_bboxes=empty, gt_labels=np.zeros(0, np.int64),
-                   img_labels=np.zeros(6, np.int64), pred_bboxes=empty,
-                   pred_scores=np.zeros(0, np.float32),
-                   pred_labels=np.zeros(0, np.int64))] * 3
+    images = [
+        dict(
+            gt_bboxes=empty,
+            gt_labels=np.zeros(0, np.int64),
+            img_labels=np.zeros(6, np.int64),
+            pred_bboxes=empty,
+            pred_scores=np.zeros(0, np.float32),
+            pred_labels=np.zeros(0, np.int64))
+    ] * 3
     results, metric = evaluate(images)
     assert results == {}
     assert metric.last_curves == {} and len(metric.last_missing) == 6
@@ -153,8 +159,7 @@ def test_no_valid_class_and_no_lesion(captured_log):
 
 
 def test_bad_image_labels_are_rejected(detection_case):
-    images = [dict(detection_case[0], img_labels=np.array([1, 0, 2, 0, 0,
-                                                           0]))]
+    images = [dict(detection_case[0], img_labels=np.array([1, 0, 2, 0, 0, 0]))]
     with pytest.raises(ValueError, match="img_0.png' must be 6 flags"):
         evaluate(images)
 
@@ -188,7 +193,9 @@ def _free_port() -> int:
 
 def _dist_worker(rank: int, world_size: int, port: int, out_file: str):
     torch_dist.init_process_group(
-        'gloo', init_method=f'tcp://127.0.0.1:{port}', rank=rank,
+        'gloo',
+        init_method=f'tcp://127.0.0.1:{port}',
+        rank=rank,
         world_size=world_size)
     try:
         images = make_case()
@@ -200,8 +207,7 @@ def _dist_worker(rank: int, world_size: int, port: int, out_file: str):
             evaluator.process(data_samples=[to_data_sample(images[i], i)])
         results = evaluator.evaluate(len(images))
         with open(f'{out_file}.{rank}', 'wb') as f:
-            pickle.dump(dict(results=results,
-                             curves=metric.last_curves), f)
+            pickle.dump(dict(results=results, curves=metric.last_curves), f)
     finally:
         torch_dist.destroy_process_group()
 
@@ -209,8 +215,8 @@ def _dist_worker(rank: int, world_size: int, port: int, out_file: str):
 def test_two_ranks_give_the_single_process_metrics(tmp_path):
     single, metric = evaluate(make_case())
     out_file = str(tmp_path / 'dist')
-    mp.spawn(_dist_worker, args=(2, _free_port(), out_file), nprocs=2,
-             join=True)
+    mp.spawn(
+        _dist_worker, args=(2, _free_port(), out_file), nprocs=2, join=True)
     for rank in (0, 1):
         with open(f'{out_file}.{rank}', 'rb') as f:
             got = pickle.load(f)

@@ -9,32 +9,38 @@ import pytest
 
 from cxr_mmdet.evaluation.functional import (FROC_FP_RATES, box_iou,
                                              froc_curve, froc_score,
-                                             match_detections,
-                                             sensitivity_at)
+                                             match_detections, sensitivity_at)
 
 
 def two_image_case():
     """Two images, four lesions; the answers are worked out by hand."""
     pred_bboxes = [
-        np.array([[0, 0, 10, 10],      # .9 cls 0: hits lesion a1
-                  [0, 0, 10, 10],      # .8 cls 0: a1 taken -> FP
-                  [20, 20, 30, 30],    # .6 cls 0: right box, wrong class
-                  [21, 21, 31, 31]]),  # .3 cls 1: IoU 81/119 -> hits a2
-        np.array([[0, 0, 10, 4],       # .7 cls 2: IoU exactly 0.4 -> hit
-                  [50, 50, 60, 53.9],  # .5 cls 2: IoU 0.39 -> FP
-                  [100, 100, 110, 110]]),  # .2: FP
+        np.array([
+            [0, 0, 10, 10],  # .9 cls 0: hits lesion a1
+            [0, 0, 10, 10],  # .8 cls 0: a1 taken -> FP
+            [20, 20, 30, 30],  # .6 cls 0: right box, wrong class
+            [21, 21, 31, 31]
+        ]),  # .3 cls 1: IoU 81/119 -> hits a2
+        np.array([
+            [0, 0, 10, 4],  # .7 cls 2: IoU exactly 0.4 -> hit
+            [50, 50, 60, 53.9],  # .5 cls 2: IoU 0.39 -> FP
+            [100, 100, 110, 110]
+        ]),  # .2: FP
     ]
     pred_scores = [np.array([0.9, 0.8, 0.6, 0.3]), np.array([0.7, 0.5, 0.2])]
     pred_labels = [np.array([0, 0, 0, 1]), np.array([2, 2, 2])]
-    gt_bboxes = [np.array([[0, 0, 10, 10], [20, 20, 30, 30]]),
-                 np.array([[0, 0, 10, 10], [50, 50, 60, 60]])]
+    gt_bboxes = [
+        np.array([[0, 0, 10, 10], [20, 20, 30, 30]]),
+        np.array([[0, 0, 10, 10], [50, 50, 60, 60]])
+    ]
     gt_labels = [np.array([0, 1]), np.array([2, 2])]
     return pred_bboxes, pred_scores, pred_labels, gt_bboxes, gt_labels
 
 
 def test_box_iou_hand_values():
-    iou = box_iou([[0, 0, 10, 10]], [[0, 0, 10, 4], [5, 0, 15, 10],
-                                     [20, 20, 30, 30], [3, 3, 3, 3]])
+    iou = box_iou(
+        [[0, 0, 10, 10]],
+        [[0, 0, 10, 4], [5, 0, 15, 10], [20, 20, 30, 30], [3, 3, 3, 3]])
     np.testing.assert_allclose(iou, [[0.4, 50 / 150, 0.0, 0.0]])
 
 
@@ -61,8 +67,8 @@ def test_matching_takes_the_best_unmatched_lesion():
                             [3, 3], gt, [3, 3])
     assert hits.tolist() == [True, True]
     # a lower threshold than the default changes nothing; a higher one does
-    hits = match_detections([[0, 0, 10, 4]], [0.9], [0], [[0, 0, 10, 10]],
-                            [0], iou_thr=0.5)
+    hits = match_detections([[0, 0, 10, 4]], [0.9], [0], [[0, 0, 10, 10]], [0],
+                            iou_thr=0.5)
     assert hits.tolist() == [False]
 
 
@@ -70,8 +76,8 @@ def test_froc_curve_and_score_of_the_hand_made_case():
     case = two_image_case()
     fppi, sens, thr = froc_curve(*case)
     np.testing.assert_allclose(fppi, [0, 0, 0.5, 0.5, 1, 1.5, 1.5, 2])
-    np.testing.assert_allclose(
-        sens, [0, 0.25, 0.25, 0.5, 0.5, 0.5, 0.75, 0.75])
+    np.testing.assert_allclose(sens,
+                               [0, 0.25, 0.25, 0.5, 0.5, 0.5, 0.75, 0.75])
     np.testing.assert_allclose(thr, [np.inf, .9, .8, .7, .6, .5, .3, .2])
     out = froc_score(*case)
     expected = [0.25, 0.25, 0.5, 0.5, 0.75, 0.75, 0.75]
@@ -85,8 +91,9 @@ def test_tied_scores_share_one_operating_point():
     # a hit and an FP tied at 0.5 in two images: no point where the hit
     # counts and the FP does not
     out = froc_score([[[0, 0, 4, 4]], [[9, 9, 12, 12]]], [[0.5], [0.5]],
-                     [[0], [0]], [[[0, 0, 4, 4]], np.zeros((0, 4))],
-                     [[0], []], fp_rates=(0.25, 0.5))
+                     [[0], [0]],
+                     [[[0, 0, 4, 4]], np.zeros((0, 4))], [[0], []],
+                     fp_rates=(0.25, 0.5))
     np.testing.assert_allclose(out['sensitivities'], [0.0, 1.0])
     np.testing.assert_allclose(out['fp_per_image'], [0, 0.5])
 
@@ -109,14 +116,14 @@ def test_perfect_empty_and_lesion_free_cases():
 
 def test_many_false_positives_read_before_the_rate_is_exceeded():
     # one image, one lesion found at rank 10: 9 FPs before it
-    boxes = np.array([[100 + 10 * k, 0, 105 + 10 * k, 5] for k in range(9)]
-                     + [[0, 0, 5, 5]])
+    boxes = np.array([[100 + 10 * k, 0, 105 + 10 * k, 5]
+                      for k in range(9)] + [[0, 0, 5, 5]])
     scores = np.linspace(1.0, 0.1, 10)
     out = froc_score([boxes], [scores], [np.zeros(10)], [[[0, 0, 5, 5]]],
                      [[0]])
     assert out['sensitivities'].tolist() == [0.0] * 7
-    out = froc_score([boxes[::-1]], [scores], [np.zeros(10)],
-                     [[[0, 0, 5, 5]]], [[0]])
+    out = froc_score([boxes[::-1]], [scores], [np.zeros(10)], [[[0, 0, 5, 5]]],
+                     [[0]])
     assert out['sensitivities'].tolist() == [1.0] * 7
 
 
@@ -179,9 +186,12 @@ def test_sensitivity_at_reads_the_step_curve():
     (dict(iou_thr=0.0), 'iou_thr'),
 ])
 def test_malformed_input_is_rejected(kwargs, message):
-    args = dict(pred_bboxes=[[[0, 0, 1, 1]]], pred_scores=[[0.5]],
-                pred_labels=[[0]], gt_bboxes=[[[0, 0, 1, 1]]],
-                gt_labels=[[0]])
+    args = dict(
+        pred_bboxes=[[[0, 0, 1, 1]]],
+        pred_scores=[[0.5]],
+        pred_labels=[[0]],
+        gt_bboxes=[[[0, 0, 1, 1]]],
+        gt_labels=[[0]])
     args.update(kwargs)
     with pytest.raises(ValueError, match=message):
         froc_score(**args)

@@ -26,8 +26,7 @@ def test_matrix_stacks_images():
     out = image_score_matrix(
         [np.array([1]), np.array([], dtype=np.int64), [0, 1, 1]],
         [np.array([0.9]), np.array([]), [0.3, 0.2, 0.6]], 3)
-    np.testing.assert_array_equal(
-        out, [[0, 0.9, 0], [0, 0, 0], [0.3, 0.6, 0]])
+    np.testing.assert_array_equal(out, [[0, 0.9, 0], [0, 0, 0], [0.3, 0.6, 0]])
 
 
 @pytest.mark.parametrize('labels, scores, message', [

@@ -53,8 +53,8 @@ def test_hand_made_auc_values():
     assert roc_auc([0.5, 0.5, 0.5, 0.5], [1, 0, 1, 0]) == 0.5
     # one of two positive/negative pairs ordered, one tied: (1 + 0.5) / 2
     assert roc_auc([0.7, 0.4, 0.4], [1, 1, 0]) == 0.75
-    assert roc_auc(np.array([0.7, 0.4, 0.4]),
-                   np.array([True, True, False])) == 0.75
+    assert roc_auc(np.array([0.7, 0.4, 0.4]), np.array([True, True,
+                                                        False])) == 0.75
 
 
 def test_tied_scores_make_a_diagonal_step():

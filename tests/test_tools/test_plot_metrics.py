@@ -23,22 +23,49 @@ def write_work_dir(work_dir: Path) -> None:
     for epoch in (1, 2, 3):
         for it in (1, 2):
             step = 2 * (epoch - 1) + it
-            lines.append(dict(lr=1e-4, loss=3.0 / epoch, loss_cls=2.0 / epoch,
-                              loss_bbox=1.0 / epoch, epoch=epoch, iter=step,
-                              step=step, time=0.1, data_time=0.01))
-        lines.append({'coco/bbox_mAP': 0.1 * epoch,
-                      'coco/bbox_mAP_50': 0.2 * epoch,
-                      'cxr/mAUC': 0.5 + 0.1 * epoch, 'step': epoch})
+            lines.append(
+                dict(
+                    lr=1e-4,
+                    loss=3.0 / epoch,
+                    loss_cls=2.0 / epoch,
+                    loss_bbox=1.0 / epoch,
+                    epoch=epoch,
+                    iter=step,
+                    step=step,
+                    time=0.1,
+                    data_time=0.01))
+        lines.append({
+            'coco/bbox_mAP': 0.1 * epoch,
+            'coco/bbox_mAP_50': 0.2 * epoch,
+            'cxr/mAUC': 0.5 + 0.1 * epoch,
+            'step': epoch
+        })
     scalars = work_dir / '20260101_120000' / 'vis_data' / 'scalars.json'
     scalars.parent.mkdir(parents=True)
     scalars.write_text('\n'.join(json.dumps(x) for x in lines) + '\n')
     (work_dir / 'roc').mkdir()
-    (work_dir / 'roc' / 'val_3.json').write_text(json.dumps(dict(
-        stage='val', epoch=3, classes={'Cardiomegaly': dict(
-            fpr=[0, 0.2, 1], tpr=[0, 0.9, 1], thresholds=[None, 0.5, 0.1],
-            auc=0.89)})))
-    (work_dir / 'per_class.json').write_text(json.dumps(
-        {'Cardiomegaly': {'AP': 0.4}, 'Nodule/Mass': {'AP': 0.2}}))
+    (work_dir / 'roc' / 'val_3.json').write_text(
+        json.dumps(
+            dict(
+                stage='val',
+                epoch=3,
+                classes={
+                    'Cardiomegaly':
+                    dict(
+                        fpr=[0, 0.2, 1],
+                        tpr=[0, 0.9, 1],
+                        thresholds=[None, 0.5, 0.1],
+                        auc=0.89)
+                })))
+    (work_dir / 'per_class.json').write_text(
+        json.dumps({
+            'Cardiomegaly': {
+                'AP': 0.4
+            },
+            'Nodule/Mass': {
+                'AP': 0.2
+            }
+        }))
 
 
 def test_main_writes_the_four_plots(tmp_path, capsys):

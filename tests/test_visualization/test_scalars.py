@@ -14,9 +14,8 @@ from cxr_mmdet.visualization.scalars import (checkpoint_epochs,
 def test_read_and_aggregate_per_epoch(fake_work_dir):
     work_dir, expected = fake_work_dir
     log = read_scalars(work_dir)
-    assert [p.parent.parent.name for p in log.files] == [
-        '20260101_000000', '20260102_000000'
-    ]
+    assert [p.parent.parent.name
+            for p in log.files] == ['20260101_000000', '20260102_000000']
     assert len(log.skipped) == 1 and 'not JSON' in log.skipped[0]
     x_name, xs, losses = losses_per_epoch(log.train)
     assert x_name == 'epoch'
@@ -40,10 +39,25 @@ def test_read_and_aggregate_per_epoch(fake_work_dir):
 
 def test_hierarchical_keys_and_iteration_logs(tmp_path, jsonl_writer):
     jsonl_writer(tmp_path / 'w/20260101_000000/vis_data/scalars.json', [
-        {'train/loss': 2.0, 'train/lr': 0.1, 'iter': 10, 'step': 10},
-        {'train/loss': 1.0, 'train/lr': 0.1, 'iter': 20, 'step': 20},
-        {'val/coco/bbox_mAP': 0.3, 'step': 20},
-        {'weird': 1},
+        {
+            'train/loss': 2.0,
+            'train/lr': 0.1,
+            'iter': 10,
+            'step': 10
+        },
+        {
+            'train/loss': 1.0,
+            'train/lr': 0.1,
+            'iter': 20,
+            'step': 20
+        },
+        {
+            'val/coco/bbox_mAP': 0.3,
+            'step': 20
+        },
+        {
+            'weird': 1
+        },
     ])
     log = read_scalars(tmp_path / 'w')
     x_name, xs, losses = losses_per_epoch(log.train)
@@ -55,9 +69,8 @@ def test_hierarchical_keys_and_iteration_logs(tmp_path, jsonl_writer):
 def test_checkpoint_epochs(fake_work_dir):
     work_dir, expected = fake_work_dir
     assert checkpoint_epochs(work_dir) == expected['ckpt_epochs']
-    assert checkpoint_epochs(work_dir, ckpt_interval=3, max_epoch=7) == [
-        2, 3, 4, 6
-    ]
+    assert checkpoint_epochs(
+        work_dir, ckpt_interval=3, max_epoch=7) == [2, 3, 4, 6]
     with pytest.raises(ValueError, match='ckpt_interval'):
         checkpoint_epochs(work_dir, ckpt_interval=0)
 

@@ -15,18 +15,55 @@ NAMES = ['Cardiomegaly', 'Nodule/Mass']
 
 
 @pytest.mark.parametrize('data', [
-    {'Cardiomegaly': {'AP': 0.5, 'AUC': 0.9}, 'Nodule/Mass': {'AP': 0.25}},
-    {'AP': {'Cardiomegaly': 0.5, 'Nodule/Mass': 0.25},
-     'AUC': {'Cardiomegaly': 0.9}},
-    [{'class': 'Cardiomegaly', 'AP': 0.5, 'AUC': 0.9},
-     {'class': 'Nodule/Mass', 'AP': 0.25, 'AUC': None}],
-    {'classes': [{'name': 'Cardiomegaly', 'AP': 0.5, 'AUC': 0.9},
-                 {'name': 'Nodule/Mass', 'AP': 0.25}], 'epoch': 3},
+    {
+        'Cardiomegaly': {
+            'AP': 0.5,
+            'AUC': 0.9
+        },
+        'Nodule/Mass': {
+            'AP': 0.25
+        }
+    },
+    {
+        'AP': {
+            'Cardiomegaly': 0.5,
+            'Nodule/Mass': 0.25
+        },
+        'AUC': {
+            'Cardiomegaly': 0.9
+        }
+    },
+    [{
+        'class': 'Cardiomegaly',
+        'AP': 0.5,
+        'AUC': 0.9
+    }, {
+        'class': 'Nodule/Mass',
+        'AP': 0.25,
+        'AUC': None
+    }],
+    {
+        'classes': [{
+            'name': 'Cardiomegaly',
+            'AP': 0.5,
+            'AUC': 0.9
+        }, {
+            'name': 'Nodule/Mass',
+            'AP': 0.25
+        }],
+        'epoch':
+        3
+    },
 ])
 def test_parse_per_class_shapes(data):
     assert parse_per_class(data, NAMES) == {
-        'AP': {'Cardiomegaly': 0.5, 'Nodule/Mass': 0.25},
-        'AUC': {'Cardiomegaly': 0.9}
+        'AP': {
+            'Cardiomegaly': 0.5,
+            'Nodule/Mass': 0.25
+        },
+        'AUC': {
+            'Cardiomegaly': 0.9
+        }
     }
 
 
@@ -61,8 +98,15 @@ def test_per_class_sources_in_order(fake_work_dir):
     assert values['AP']['Cardiomegaly'] == pytest.approx(0.1)
     assert values['AUC'] == {n: c['auc'] for n, c in roc['classes'].items()}
     # a per_class.json takes precedence
-    (work_dir / 'per_class.json').write_text(json.dumps(
-        {'AP': {'Cardiomegaly': 0.7}, 'AP@0.4': {'Cardiomegaly': 0.8}}))
+    (work_dir / 'per_class.json').write_text(
+        json.dumps({
+            'AP': {
+                'Cardiomegaly': 0.7
+            },
+            'AP@0.4': {
+                'Cardiomegaly': 0.8
+            }
+        }))
     _, values = collect_per_class(work_dir, val, None, [])
     assert list(values) == ['AP', 'AP@0.4', 'AUC']
     assert values['AP'] == {'Cardiomegaly': 0.7}

@@ -136,11 +136,12 @@ class ROCCurveHook(Hook):
             names = list(metric.class_names)
             colours = None
             if palette and len(palette) == len(names):
-                colours = [palette[names.index(n)] for n in
-                           metric.last_curves]
+                colours = [palette[names.index(n)] for n in metric.last_curves]
             png = plot_roc_curves(
-                metric.last_curves, out_dir / f'{stem}.png',
+                metric.last_curves,
+                out_dir / f'{stem}.png',
                 title=f'ROC, {stage} epoch {epoch}',
-                missing=list(metric.last_missing), palette=colours)
+                missing=list(metric.last_missing),
+                palette=colours)
             written.append(str(png))
         runner.logger.info(f'ROCCurveHook: wrote {", ".join(written)}')

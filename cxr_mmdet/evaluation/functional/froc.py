@@ -108,8 +108,7 @@ def match_detections(pred_bboxes,
     """
     pred_bboxes = _as_boxes(pred_bboxes, 'pred_bboxes')
     num_pred = pred_bboxes.shape[0]
-    pred_scores = _as_vector(pred_scores, num_pred, 'pred_scores',
-                             np.float64)
+    pred_scores = _as_vector(pred_scores, num_pred, 'pred_scores', np.float64)
     pred_labels = _as_vector(pred_labels, num_pred, 'pred_labels', np.int64)
     gt_bboxes = _as_boxes(gt_bboxes, 'gt_bboxes')
     gt_labels = _as_vector(gt_labels, gt_bboxes.shape[0], 'gt_labels',
@@ -135,8 +134,10 @@ def _check_lists(pred_bboxes: Sequence, pred_scores: Sequence,
                  pred_labels: Sequence, gt_bboxes: Sequence,
                  gt_labels: Sequence) -> int:
     """Check that all per-image lists have the same, non-zero length."""
-    lengths = [len(x) for x in (pred_bboxes, pred_scores, pred_labels,
-                                gt_bboxes, gt_labels)]
+    lengths = [
+        len(x)
+        for x in (pred_bboxes, pred_scores, pred_labels, gt_bboxes, gt_labels)
+    ]
     if len(set(lengths)) != 1:
         raise ValueError('pred_bboxes, pred_scores, pred_labels, gt_bboxes '
                          'and gt_labels must list the same images, got '
@@ -172,14 +173,13 @@ def froc_curve(
     Raises:
         ValueError: on malformed input or when there is no lesion at all.
     """
-    num_images = _check_lists(pred_bboxes, pred_scores, pred_labels,
-                              gt_bboxes, gt_labels)
+    num_images = _check_lists(pred_bboxes, pred_scores, pred_labels, gt_bboxes,
+                              gt_labels)
     all_scores, all_hits = [], []
     num_lesions = 0
     for i in range(num_images):
-        hits = match_detections(pred_bboxes[i], pred_scores[i],
-                                pred_labels[i], gt_bboxes[i], gt_labels[i],
-                                iou_thr)
+        hits = match_detections(pred_bboxes[i], pred_scores[i], pred_labels[i],
+                                gt_bboxes[i], gt_labels[i], iou_thr)
         all_hits.append(hits)
         all_scores.append(
             np.asarray(pred_scores[i], dtype=np.float64).reshape(-1))
@@ -203,7 +203,8 @@ def froc_curve(
     return fp_per_image, sensitivity, thresholds
 
 
-def sensitivity_at(fp_per_image, sensitivity,
+def sensitivity_at(fp_per_image,
+                   sensitivity,
                    fp_rates: Sequence[float] = FROC_FP_RATES) -> np.ndarray:
     """Read a FROC curve at the given FP-per-image rates.
 
@@ -259,21 +260,28 @@ def froc_score(pred_bboxes: Sequence,
     """
     if len(fp_rates) == 0 or any(r <= 0 for r in fp_rates):
         raise ValueError(f'fp_rates must be positive, got {fp_rates!r}')
-    num_images = _check_lists(pred_bboxes, pred_scores, pred_labels,
-                              gt_bboxes, gt_labels)
-    num_lesions = sum(
-        _as_boxes(b, 'gt_bboxes').shape[0] for b in gt_bboxes)
-    out = dict(fp_rates=tuple(float(r) for r in fp_rates),
-               num_lesions=int(num_lesions), num_images=int(num_images))
+    num_images = _check_lists(pred_bboxes, pred_scores, pred_labels, gt_bboxes,
+                              gt_labels)
+    num_lesions = sum(_as_boxes(b, 'gt_bboxes').shape[0] for b in gt_bboxes)
+    out = dict(
+        fp_rates=tuple(float(r) for r in fp_rates),
+        num_lesions=int(num_lesions),
+        num_images=int(num_images))
     if num_lesions == 0:
-        out.update(froc=math.nan,
-                   sensitivities=np.full(len(fp_rates), math.nan),
-                   fp_per_image=np.zeros(1), sensitivity=np.zeros(1),
-                   thresholds=np.full(1, np.inf))
+        out.update(
+            froc=math.nan,
+            sensitivities=np.full(len(fp_rates), math.nan),
+            fp_per_image=np.zeros(1),
+            sensitivity=np.zeros(1),
+            thresholds=np.full(1, np.inf))
         return out
     fppi, sens, thr = froc_curve(pred_bboxes, pred_scores, pred_labels,
                                  gt_bboxes, gt_labels, iou_thr)
     sens_at = sensitivity_at(fppi, sens, fp_rates)
-    out.update(froc=float(sens_at.mean()), sensitivities=sens_at,
-               fp_per_image=fppi, sensitivity=sens, thresholds=thr)
+    out.update(
+        froc=float(sens_at.mean()),
+        sensitivities=sens_at,
+        fp_per_image=fppi,
+        sensitivity=sens,
+        thresholds=thr)
     return out

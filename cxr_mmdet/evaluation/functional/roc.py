@@ -78,8 +78,7 @@ def roc_curve(
     thresholds = scores[last]
     if drop_intermediate and tps.size > 2:
         keep = np.r_[True,
-                     np.logical_or(np.diff(fps, 2), np.diff(tps, 2)),
-                     True]
+                     np.logical_or(np.diff(fps, 2), np.diff(tps, 2)), True]
         keep = np.flatnonzero(keep)
         tps, fps, thresholds = tps[keep], fps[keep], thresholds[keep]
     tps = np.r_[0.0, tps]

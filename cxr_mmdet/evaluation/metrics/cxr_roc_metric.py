@@ -42,8 +42,8 @@ def _to_numpy(value: Any, dtype=None) -> np.ndarray:
     return np.asarray(value, dtype=dtype)
 
 
-def _instances(sample: Any, key: str) -> tuple[np.ndarray, np.ndarray,
-                                                np.ndarray | None]:
+def _instances(sample: Any,
+               key: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """(bboxes (K, 4), labels (K,), scores (K,) or None) of
     ``pred_instances`` / ``gt_instances``; empty when absent."""
     inst = _get(sample, key)
@@ -54,8 +54,7 @@ def _instances(sample: Any, key: str) -> tuple[np.ndarray, np.ndarray,
         return inst.get(name) if isinstance(inst, dict) else getattr(
             inst, name, None)
 
-    bboxes, labels, scores = field('bboxes'), field('labels'), field(
-        'scores')
+    bboxes, labels, scores = field('bboxes'), field('labels'), field('scores')
     bboxes = np.zeros((0, 4)) if bboxes is None else _to_numpy(
         bboxes, np.float64).reshape(-1, 4)
     labels = np.zeros(0, np.int64) if labels is None else _to_numpy(
@@ -145,7 +144,7 @@ class CXRROCMetric(BaseMetric):
                                      & (gt_labels < num_classes)]] = 1
             img_labels = _to_numpy(img_labels).reshape(-1)
             if img_labels.shape[0] != num_classes or not np.all(
-                    (img_labels == 0) | (img_labels == 1)):
+                (img_labels == 0) | (img_labels == 1)):
                 raise ValueError(
                     f'img_labels of {_get(sample, "img_path")!r} must be '
                     f'{num_classes} flags of 0/1, got {img_labels!r}')
@@ -216,23 +215,26 @@ class CXRROCMetric(BaseMetric):
                 continue
             auc = roc_auc(scores[:, c], targets[:, c])
             fpr, tpr, thr = roc_curve(scores[:, c], targets[:, c])
-            curves[name] = dict(fpr=fpr, tpr=tpr, thresholds=thr, auc=auc,
-                                num_pos=num_pos, num_neg=num_neg)
+            curves[name] = dict(
+                fpr=fpr,
+                tpr=tpr,
+                thresholds=thr,
+                auc=auc,
+                num_pos=num_pos,
+                num_neg=num_neg)
             metrics[f'AUC_{class_key(name)}'] = auc
         if curves:
             metrics['mAUC'] = float(
                 np.mean([c['auc'] for c in curves.values()]))
         froc = None
         if pred_bboxes is not None and scores.shape[0] > 0:
-            froc = froc_score(pred_bboxes, pred_scores, pred_labels,
-                              gt_bboxes, gt_labels, fp_rates, iou_thr)
+            froc = froc_score(pred_bboxes, pred_scores, pred_labels, gt_bboxes,
+                              gt_labels, fp_rates, iou_thr)
             if froc['num_lesions'] > 0:
                 metrics['FROC'] = froc['froc']
-                for rate, sens in zip(froc['fp_rates'],
-                                      froc['sensitivities']):
+                for rate, sens in zip(froc['fp_rates'], froc['sensitivities']):
                     metrics[f'FROC@{rate:g}'] = float(sens)
-        return dict(metrics=metrics, curves=curves, missing=missing,
-                    froc=froc)
+        return dict(metrics=metrics, curves=curves, missing=missing, froc=froc)
 
     def compute_metrics(self, results: list) -> dict[str, float]:
         """Stack the per-image results (all ranks) and compute."""
@@ -251,10 +253,10 @@ class CXRROCMetric(BaseMetric):
         out = self.calculate(
             np.stack([r['scores'] for r in results]),
             np.stack([r['img_labels'] for r in results]), names,
-            [r['pred_bboxes'] for r in results],
-            [r['pred_scores'] for r in results],
-            [r['pred_labels'] for r in results],
-            [r['gt_bboxes'] for r in results],
+            [r['pred_bboxes']
+             for r in results], [r['pred_scores'] for r in results],
+            [r['pred_labels']
+             for r in results], [r['gt_bboxes'] for r in results],
             [r['gt_labels'] for r in results], self.iou_thr, self.fp_rates)
         self.last_curves = out['curves']
         self.last_missing = out['missing']
