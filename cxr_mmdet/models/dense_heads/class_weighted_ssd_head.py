@@ -1,0 +1,242 @@
+# Copyright (c) cxr_mmdet contributors. All rights reserved.
+"""SSD head whose classification loss is weighted per ground-truth class.
+
+The weights live in a persistent buffer ``class_weight`` of shape
+``(num_classes + 1,)`` (the last entry is background and always 1), so they
+are saved in every ``state_dict``/checkpoint and restored on resume. With
+``class_weight='inverse_frequency'`` the buffer starts at 1 and
+:class:`~cxr_mmdet.engine.hooks.ClassWeightHook` fills it from the training
+annotations before training (see :func:`inverse_frequency_weights`).
+"""
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any, Sequence
+
+import torch
+from mmdet.models.dense_heads import SSDHead
+from mmdet.registry import MODELS
+from torch import Tensor
+
+#: ``class_weight`` value that asks for weights from the training counts.
+INVERSE_FREQUENCY = 'inverse_frequency'
+
+
+def inverse_frequency_weights(counts: Sequence[int]) -> list[float]:
+    """Turn per-class instance counts into inverse-frequency weights.
+
+    ``weight_c = total / count_c``, then normalised so that the weights have
+    mean 1 over the classes (the ``total`` factor cancels in the
+    normalisation; it is kept to match the formula of the system this
+    project replaces).
+
+    A class with count 0 cannot be inverted: it gets the largest raw weight
+    among the present classes (it is at least as rare as the rarest present
+    class) and a warning is issued. If no class has any instance, all
+    weights are 1 (and a warning is issued).
+
+    Args:
+        counts (Sequence[int]): Instance count of each class, in label
+            order.
+
+    Returns:
+        list[float]: One weight per class, mean 1.
+
+    Examples:
+        >>> inverse_frequency_weights([10, 10])
+        [1.0, 1.0]
+        >>> inverse_frequency_weights([30, 10])
+        [0.5, 1.5]
+        >>> import warnings
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter('ignore')
+        ...     weights = inverse_frequency_weights([30, 10, 0])
+        >>> [round(w, 4) for w in weights]
+        [0.4286, 1.2857, 1.2857]
+    """
+    counts = list(counts)
+    if not counts:
+        raise ValueError(f'counts must not be empty, got {counts!r}')
+    for i, count in enumerate(counts):
+        if (isinstance(count, bool) or not float(count).is_integer()
+                or count < 0):
+            raise ValueError('counts must be non-negative integers, got '
+                             f'{count!r} for class {i} in {counts!r}')
+    total = float(sum(counts))
+    if total == 0:
+        warnings.warn(f'No class has any instance (counts {counts!r}): '
+                      'all class weights are 1.')
+        return [1.0] * len(counts)
+    raw = [total / c if c > 0 else None for c in counts]
+    largest = max(w for w in raw if w is not None)
+    missing = [i for i, w in enumerate(raw) if w is None]
+    if missing:
+        warnings.warn(f'Classes {missing} have no instance (counts '
+                      f'{counts!r}): they get the weight of the rarest '
+                      'present class.')
+    filled = [largest if w is None else w for w in raw]
+    mean = sum(filled) / len(filled)
+    return [w / mean for w in filled]
+
+
+def count_instances_per_class(dataset: Any, num_classes: int) -> list[int]:
+    """Count the non-ignored annotated instances of each class.
+
+    Reads ``dataset.get_data_info(i)['instances']`` for every index; each
+    instance dict has ``bbox_label`` and ``ignore_flag`` (mmdet's format).
+    Instances with ``ignore_flag`` set are not counted: mmdet does not
+    train on them either.
+
+    Args:
+        dataset: An mmengine-style dataset (``len`` and ``get_data_info``).
+        num_classes (int): Number of foreground classes.
+
+    Returns:
+        list[int]: ``num_classes`` counts, in label order.
+    """
+    counts = [0] * num_classes
+    for idx in range(len(dataset)):
+        info = dataset.get_data_info(idx)
+        for instance in info.get('instances', []):
+            if instance.get('ignore_flag', 0):
+                continue
+            label = instance['bbox_label']
+            if not 0 <= int(label) < num_classes:
+                raise ValueError(
+                    f'Image {idx} ({info.get("img_path", "?")}) has an '
+                    f'instance with bbox_label {label!r} outside '
+                    f'[0, {num_classes}).')
+            counts[int(label)] += 1
+    return counts
+
+
+@MODELS.register_module()
+class ClassWeightedSSDHead(SSDHead):
+    """:class:`~mmdet.models.dense_heads.SSDHead` with per-class weights on
+    the classification loss of positive anchors.
+
+    The cross-entropy of a positive anchor assigned to a box of class ``c``
+    is multiplied by ``class_weight[c]``; negatives (background) keep weight
+    1, so hard negative mining picks exactly the anchors stock SSD picks,
+    and its ``neg_pos_ratio`` still counts anchors, not weights. The
+    normalisation (``avg_factor`` = number of positive anchors) is
+    unchanged, so with all weights 1 the loss equals stock SSD's exactly.
+
+    Only the classification loss is weighted: the box-regression loss is
+    stock SSD's. The weights are meant to rebalance which classes the
+    detector learns to *name*; how well a box fits does not depend on how
+    common its class is, and weighting smooth-L1 too would rescale the
+    balance between the two loss terms per class.
+
+    mmdet 3.3.0's ``SSDHead`` has no ``loss_cls`` attribute, but
+    ``BaseDenseHead._predict_by_feat_single`` reads ``self.loss_cls``
+    (``'SSDHead' object has no attribute 'loss_cls'`` at predict time).
+    This head sets ``self.loss_cls = None`` so it predicts on its own,
+    whether or not the package-level compatibility patch is applied.
+
+    Args:
+        class_weight (None | Sequence[float] | str): ``None`` for weight 1
+            on every class; ``num_classes`` positive floats in label
+            order; or ``'inverse_frequency'``: weights filled before
+            training from the training annotations by ``ClassWeightHook``
+            (1 until then). Defaults to None.
+        **kwargs: Passed to :class:`SSDHead` (``num_classes``,
+            ``in_channels``, ``use_depthwise``, ``anchor_generator``...).
+    """
+
+    def __init__(self,
+                 *args,
+                 class_weight: None | Sequence[float] | str = None,
+                 **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # mmdet 3.3.0 predict defect: BaseDenseHead reads self.loss_cls.
+        self.loss_cls = None
+        if class_weight is None:
+            self.class_weight_mode = 'uniform'
+            weights = [1.0] * self.num_classes
+        elif isinstance(class_weight, str):
+            if class_weight != INVERSE_FREQUENCY:
+                raise ValueError(
+                    'class_weight must be None, a list of '
+                    f'{self.num_classes} floats or {INVERSE_FREQUENCY!r}, '
+                    f'got {class_weight!r}')
+            self.class_weight_mode = INVERSE_FREQUENCY
+            weights = [1.0] * self.num_classes
+        else:
+            self.class_weight_mode = 'fixed'
+            weights = self._check_weights(class_weight)
+        self.register_buffer(
+            'class_weight',
+            torch.tensor(weights + [1.0], dtype=torch.float32),
+            persistent=True)
+        self._warned_unfilled = False
+
+    def _check_weights(self, weights: Sequence[float]) -> list[float]:
+        """Validate ``num_classes`` finite positive weights."""
+        try:
+            values = [float(w) for w in weights]
+        except (TypeError, ValueError):
+            raise ValueError('class_weight must be a sequence of numbers, '
+                             f'got {weights!r}') from None
+        if len(values) != self.num_classes:
+            raise ValueError(
+                f'class_weight needs {self.num_classes} values (one per '
+                f'class, background excluded), got {len(values)}: '
+                f'{weights!r}')
+        if not all(math.isfinite(w) and w > 0 for w in values):
+            raise ValueError('class_weight values must be finite and > 0, '
+                             f'got {weights!r}')
+        return values
+
+    @property
+    def foreground_class_weight(self) -> list[float]:
+        """The weights of the ``num_classes`` foreground classes."""
+        return self.class_weight[:self.num_classes].tolist()
+
+    def set_class_weight(self, weights: Sequence[float]) -> None:
+        """Set the foreground class weights in place (background stays 1).
+
+        Args:
+            weights (Sequence[float]): ``num_classes`` finite positive
+                floats, in label order.
+        """
+        values = self._check_weights(weights)
+        with torch.no_grad():
+            self.class_weight[:self.num_classes] = torch.tensor(
+                values,
+                dtype=self.class_weight.dtype,
+                device=self.class_weight.device)
+            self.class_weight[self.num_classes] = 1.0
+
+    def loss_by_feat_single(self, cls_score: Tensor, bbox_pred: Tensor,
+                            anchor: Tensor, labels: Tensor,
+                            label_weights: Tensor, bbox_targets: Tensor,
+                            bbox_weights: Tensor,
+                            avg_factor: int) -> tuple[Tensor, Tensor]:
+        """Compute the losses of one image with class-weighted cross-entropy.
+
+        Stock ``SSDHead.loss_by_feat_single`` multiplies the per-anchor
+        cross-entropy by ``label_weights`` and uses them nowhere else, so
+        the class weight of each anchor's target (background: 1) is folded
+        into them. Shapes: ``cls_score`` (A, num_classes + 1), ``labels``
+        and ``label_weights`` (A,), ``bbox_*`` (A, 4).
+
+        Returns:
+            tuple[Tensor, Tensor]: Classification loss of shape (1,) and
+            box-regression loss (scalar), as stock SSD.
+        """
+        if (self.class_weight_mode == INVERSE_FREQUENCY
+                and not self._warned_unfilled
+                and bool((self.class_weight == 1).all())):
+            warnings.warn(
+                "ClassWeightedSSDHead(class_weight='inverse_frequency') "
+                'computes its loss with all weights 1: register '
+                'ClassWeightHook in custom_hooks to fill them from the '
+                'training counts (or the training set is balanced).')
+            self._warned_unfilled = True
+        class_weight = self.class_weight.to(label_weights.dtype)
+        weighted = label_weights * class_weight[labels]
+        return super().loss_by_feat_single(cls_score, bbox_pred, anchor,
+                                           labels, weighted, bbox_targets,
+                                           bbox_weights, avg_factor)
