@@ -170,6 +170,15 @@ def test_matches_brute_force_rematching(seed):
     np.testing.assert_allclose(out['sensitivities'], expected, atol=1e-12)
 
 
+def test_an_inverted_predicted_box_is_a_miss_not_an_error():
+    # (x2 < x1 and y2 < y1: a positive "area" if not clipped)
+    hits = match_detections([[10, 10, 0, 0], [0, 0, 10, 10]], [0.9, 0.5],
+                            [0, 0], [[0, 0, 10, 10]], [0])
+    assert hits.tolist() == [False, True]
+    np.testing.assert_array_equal(
+        box_iou([[10, 10, 0, 0]], [[0, 0, 10, 10]]), [[0.0]])
+
+
 def test_sensitivity_at_reads_the_step_curve():
     np.testing.assert_allclose(
         sensitivity_at([0, 0.1, 0.5, 2], [0, 0.2, 0.6, 0.9], [0.05, 0.5, 1]),
@@ -178,7 +187,7 @@ def test_sensitivity_at_reads_the_step_curve():
 
 @pytest.mark.parametrize('kwargs, message', [
     (dict(pred_bboxes=[[[0, 0, 1]]]), r'shape \(K, 4\)'),
-    (dict(pred_bboxes=[[[2, 0, 1, 1]]]), 'x2 >= x1'),
+    (dict(gt_bboxes=[[[2, 0, 1, 1]]]), 'gt_bboxes need x2 >= x1'),
     (dict(pred_scores=[[0.1, 0.2]]), 'pred_scores must have 1 entries'),
     (dict(gt_labels=[[]]), 'gt_labels must have 1 entries'),
     (dict(gt_bboxes=[[[0, 0, 1, 1]], []]), 'same images'),

@@ -26,7 +26,7 @@ import numpy as np
 FROC_FP_RATES: tuple[float, ...] = (0.125, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
 
 
-def _as_boxes(boxes, what: str) -> np.ndarray:
+def _as_boxes(boxes, what: str, check_order: bool = True) -> np.ndarray:
     """Convert to an (K, 4) float64 array of ``x1, y1, x2, y2`` boxes."""
     boxes = np.asarray(boxes, dtype=np.float64)
     if boxes.size == 0:
@@ -37,7 +37,7 @@ def _as_boxes(boxes, what: str) -> np.ndarray:
     if not np.all(np.isfinite(boxes)):
         raise ValueError(f'{what} must be finite, got {boxes!r}')
     bad = (boxes[:, 2] < boxes[:, 0]) | (boxes[:, 3] < boxes[:, 1])
-    if np.any(bad):
+    if check_order and np.any(bad):
         raise ValueError(f'{what} need x2 >= x1 and y2 >= y1, got '
                          f'{boxes[bad][:3]!r}')
     return boxes
@@ -67,10 +67,13 @@ def box_iou(boxes1, boxes2) -> np.ndarray:
         >>> box_iou([[0, 0, 2, 2]], [[1, 0, 3, 2], [4, 4, 5, 5]]).tolist()
         [[0.3333333333333333, 0.0]]
     """
-    b1 = _as_boxes(boxes1, 'boxes1')
-    b2 = _as_boxes(boxes2, 'boxes2')
-    area1 = (b1[:, 2] - b1[:, 0]) * (b1[:, 3] - b1[:, 1])
-    area2 = (b2[:, 2] - b2[:, 0]) * (b2[:, 3] - b2[:, 1])
+    b1 = _as_boxes(boxes1, 'boxes1', check_order=False)
+    b2 = _as_boxes(boxes2, 'boxes2', check_order=False)
+    # an inverted box (x2 < x1) has no area and overlaps nothing
+    wh1 = np.clip(b1[:, 2:] - b1[:, :2], 0, None)
+    wh2 = np.clip(b2[:, 2:] - b2[:, :2], 0, None)
+    area1 = wh1[:, 0] * wh1[:, 1]
+    area2 = wh2[:, 0] * wh2[:, 1]
     lt = np.maximum(b1[:, None, :2], b2[None, :, :2])
     rb = np.minimum(b1[:, None, 2:], b2[None, :, 2:])
     wh = np.clip(rb - lt, 0, None)
@@ -106,7 +109,9 @@ def match_detections(pred_bboxes,
         ...                  [1, 1], [[0, 0, 10, 10]], [1]).tolist()
         [False, True]
     """
-    pred_bboxes = _as_boxes(pred_bboxes, 'pred_bboxes')
+    # a degenerate predicted box is a miss, not an error (no crash at the
+    # end of a validation); ground truth must be well formed
+    pred_bboxes = _as_boxes(pred_bboxes, 'pred_bboxes', check_order=False)
     num_pred = pred_bboxes.shape[0]
     pred_scores = _as_vector(pred_scores, num_pred, 'pred_scores', np.float64)
     pred_labels = _as_vector(pred_labels, num_pred, 'pred_labels', np.int64)
@@ -121,7 +126,11 @@ def match_detections(pred_bboxes,
     iou = box_iou(pred_bboxes, gt_bboxes)
     iou[pred_labels[:, None] != gt_labels[None, :]] = -1.0
     matched = np.zeros(gt_bboxes.shape[0], dtype=bool)
-    for i in np.argsort(-pred_scores, kind='mergesort'):
+    order = np.argsort(-pred_scores, kind='mergesort')
+    # a detection that overlaps no lesion enough is an FP whatever the
+    # order: only visit the others
+    order = order[iou[order].max(axis=1) >= iou_thr]
+    for i in order:
         candidates = np.where(matched, -1.0, iou[i])
         j = int(np.argmax(candidates))
         if candidates[j] >= iou_thr:
