@@ -89,8 +89,7 @@ def image_labels_from_dataset(dataset: Any,
         img_labels = info.get('img_labels')
         if img_labels is not None:
             row = np.asarray(img_labels)
-            if row.shape != (num_classes, ) or not np.isin(row,
-                                                          (0, 1)).all():
+            if row.shape != (num_classes, ) or not np.isin(row, (0, 1)).all():
                 raise ValueError(
                     f'Image {idx} ({info.get("img_path", "?")}): '
                     f'img_labels must be {num_classes} values 0/1, got '
@@ -166,13 +165,12 @@ class CXRBalancedSampler(Sampler):
         self.probs = image_sampling_weights(self.img_labels, neg_fraction)
         epoch_length = len(dataset) if num_samples is None else num_samples
         if (isinstance(epoch_length, bool)
-                or not isinstance(epoch_length, (int, np.integer))
-                or epoch_length < 1):
+                or not isinstance(epoch_length,
+                                  (int, np.integer)) or epoch_length < 1):
             raise ValueError(
                 f'num_samples must be a positive int, got {num_samples!r}')
         self.epoch_length = int(epoch_length)
-        self.samples_per_rank = math.ceil(self.epoch_length /
-                                          self.world_size)
+        self.samples_per_rank = math.ceil(self.epoch_length / self.world_size)
         self.total_size = self.samples_per_rank * self.world_size
 
     def _epoch_indices(self) -> np.ndarray:
@@ -180,8 +178,7 @@ class CXRBalancedSampler(Sampler):
         # SeedSequence entropy must be non-negative: fold negative seeds.
         rng = np.random.default_rng([self.seed % 2**64, self.epoch])
         return rng.choice(
-            len(self.probs), size=self.total_size, replace=True,
-            p=self.probs)
+            len(self.probs), size=self.total_size, replace=True, p=self.probs)
 
     def __iter__(self) -> Iterator[int]:
         """Iterate this rank's indices of the current epoch."""

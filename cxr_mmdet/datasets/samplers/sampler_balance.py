@@ -49,12 +49,12 @@ def max_min_ratio(frequencies: Sequence[float]) -> float:
     return float('inf') if low == 0 else float(freqs.max() / low)
 
 
-def sampler_balance_report(dataset: Any,
-                           seed: int = 0,
-                           neg_fraction: float = 0.1,
-                           num_epochs: int = 1,
-                           num_classes: int | None = None
-                           ) -> dict[str, dict[str, Any]]:
+def sampler_balance_report(
+        dataset: Any,
+        seed: int = 0,
+        neg_fraction: float = 0.1,
+        num_epochs: int = 1,
+        num_classes: int | None = None) -> dict[str, dict[str, Any]]:
     """Compare the class balance of three samplers on one dataset.
 
     Samplers: ``random`` (mmengine ``DefaultSampler``, shuffled: an epoch

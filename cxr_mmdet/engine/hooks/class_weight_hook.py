@@ -59,8 +59,9 @@ class ClassWeightHook(Hook):
         model = runner.model
         if is_model_wrapper(model):
             model = model.module
-        return [m for m in model.modules()
-                if isinstance(m, ClassWeightedSSDHead)]
+        return [
+            m for m in model.modules() if isinstance(m, ClassWeightedSSDHead)
+        ]
 
     def before_train(self, runner) -> None:
         """Count the training instances and fill/log/save the weights."""
@@ -105,11 +106,13 @@ class ClassWeightHook(Hook):
                     'ClassWeightedSSDHead with different weights; the '
                     'first one is logged and checkpointed.')
         names = classes or [str(c) for c in range(num_classes)]
-        lines = [f'{name}: count {count}' +
-                 (f', weight {w:.4f}' if 'class_weights' in record else '')
-                 for name, count, w in zip(
-                     names, counts,
-                     record.get('class_weights', [math.nan] * num_classes))]
+        lines = [
+            f'{name}: count {count}' +
+            (f', weight {w:.4f}' if 'class_weights' in record else '')
+            for name, count, w in zip(
+                names, counts,
+                record.get('class_weights', [math.nan] * num_classes))
+        ]
         runner.logger.info('Class counts and weights '
                            f'({record.get("source", "no head")}):\n  ' +
                            '\n  '.join(lines))

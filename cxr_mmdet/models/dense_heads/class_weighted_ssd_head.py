@@ -227,8 +227,8 @@ class ClassWeightedSSDHead(SSDHead):
             box-regression loss (scalar), as stock SSD.
         """
         if (self.class_weight_mode == INVERSE_FREQUENCY
-                and not self._warned_unfilled
-                and bool((self.class_weight == 1).all())):
+                and not self._warned_unfilled and bool(
+                    (self.class_weight == 1).all())):
             warnings.warn(
                 "ClassWeightedSSDHead(class_weight='inverse_frequency') "
                 'computes its loss with all weights 1: register '

@@ -21,7 +21,8 @@ class ImageLabelDataset(BaseDataset):
 
     METAINFO = dict(classes=CXR_CLASSES)
 
-    def __init__(self, img_labels: np.ndarray,
+    def __init__(self,
+                 img_labels: np.ndarray,
                  with_img_labels: bool = True) -> None:
         self._img_labels = np.asarray(img_labels, dtype=np.uint8)
         self._with_img_labels = with_img_labels
@@ -33,8 +34,10 @@ class ImageLabelDataset(BaseDataset):
             info = dict(
                 img_path=f'img{i:05d}.png',
                 instances=[
-                    dict(bbox=[0., 0., 8., 8.], bbox_label=int(c),
-                         ignore_flag=0) for c in np.flatnonzero(row)
+                    dict(
+                        bbox=[0., 0., 8., 8.],
+                        bbox_label=int(c),
+                        ignore_flag=0) for c in np.flatnonzero(row)
                 ])
             if self._with_img_labels:
                 info['img_labels'] = row.tolist()

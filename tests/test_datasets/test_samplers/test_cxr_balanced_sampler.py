@@ -15,9 +15,8 @@ from cxr_mmdet.datasets.samplers.sampler_balance import (
     max_min_ratio, sampled_class_frequencies, sampler_balance_report)
 
 # 3 images of class 0 only, 1 of classes 0+1, 1 of class 2, 3 negatives.
-SMALL = np.array([[1, 0, 0, 0, 0, 0], [1, 0, 0, 0, 0, 0],
-                  [1, 0, 0, 0, 0, 0], [1, 1, 0, 0, 0, 0],
-                  [0, 0, 1, 0, 0, 0], [0, 0, 0, 0, 0, 0],
+SMALL = np.array([[1, 0, 0, 0, 0, 0], [1, 0, 0, 0, 0, 0], [1, 0, 0, 0, 0, 0],
+                  [1, 1, 0, 0, 0, 0], [0, 0, 1, 0, 0, 0], [0, 0, 0, 0, 0, 0],
                   [0, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0]])
 
 
@@ -48,8 +47,8 @@ def test_labels_from_img_labels_or_instances(make_label_dataset):
     with_labels = make_label_dataset(SMALL)
     from_instances = make_label_dataset(SMALL, with_img_labels=False)
     assert 'img_labels' not in from_instances.get_data_info(0)
-    np.testing.assert_array_equal(image_labels_from_dataset(with_labels),
-                                  SMALL)
+    np.testing.assert_array_equal(
+        image_labels_from_dataset(with_labels), SMALL)
     np.testing.assert_array_equal(
         image_labels_from_dataset(from_instances), SMALL)
 
@@ -127,22 +126,21 @@ def test_draws_follow_the_probabilities(make_label_dataset):
     sampler = CXRBalancedSampler(
         dataset, seed=11, neg_fraction=0.2, num_samples=40000)
     counts = np.bincount(list(sampler), minlength=len(SMALL))
-    np.testing.assert_allclose(
-        counts / counts.sum(), sampler.probs, atol=0.01)
+    np.testing.assert_allclose(counts / counts.sum(), sampler.probs, atol=0.01)
 
 
-def test_real_vinbig_distribution_is_balanced(vinbig_label_dataset,
-                                              tmp_path):
+def test_real_vinbig_distribution_is_balanced(vinbig_label_dataset, tmp_path):
     report = sampler_balance_report(
         vinbig_label_dataset, seed=0, neg_fraction=0.1)
     summary = {
-        name: dict(
+        name:
+        dict(
             max_min_ratio=round(r['max_min_ratio'], 3),
             negative_share=round(r['negative_share'], 3),
             unique_fraction=round(r['unique_fraction'], 3),
             class_frequencies=dict(
-                zip(CXR_CLASSES,
-                    [round(f, 4) for f in r['class_frequencies']])))
+                zip(CXR_CLASSES, [round(f, 4)
+                                  for f in r['class_frequencies']])))
         for name, r in report.items()
     }
     print(json.dumps(summary, indent=1))

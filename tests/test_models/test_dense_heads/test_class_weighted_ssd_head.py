@@ -17,8 +17,7 @@ from mmengine.structures import InstanceData
 
 from cxr_mmdet.classes import CXR_CLASSES
 from cxr_mmdet.models.dense_heads.class_weighted_ssd_head import (
-    ClassWeightedSSDHead, count_instances_per_class,
-    inverse_frequency_weights)
+    ClassWeightedSSDHead, count_instances_per_class, inverse_frequency_weights)
 
 NUM_CLASSES = len(CXR_CLASSES)
 
@@ -102,7 +101,8 @@ def _mmdet_scope():
     init_default_scope('mmdet')
 
 
-def build_head(setting: str, head_type: str = 'ClassWeightedSSDHead',
+def build_head(setting: str,
+               head_type: str = 'ClassWeightedSSDHead',
                **kwargs) -> SSDHead:
     cfg = dict(
         type=head_type,
@@ -124,8 +124,7 @@ def make_feats(setting: str, batch: int, seed: int = 0) -> tuple:
         for c, s in zip(in_channels, sizes))
 
 
-def make_samples(setting: str,
-                 boxes_labels: list[tuple[list, list]]) -> list:
+def make_samples(setting: str, boxes_labels: list[tuple[list, list]]) -> list:
     size = SETTINGS[setting]['input_size']
     samples = []
     for boxes, labels in boxes_labels:
@@ -183,8 +182,8 @@ def test_loss_single_weights_positives_by_their_class():
     bbox_weights = torch.zeros(num_anchors, 4)
     bbox_weights[:12] = 1
     anchors = torch.rand(num_anchors, 4, generator=g)
-    args = (cls_score, bbox_pred, anchors, labels, label_weights,
-            bbox_targets, bbox_weights)
+    args = (cls_score, bbox_pred, anchors, labels, label_weights, bbox_targets,
+            bbox_weights)
     loss_cls, loss_bbox = head.loss_by_feat_single(*args, avg_factor=12)
     ref_cls, ref_bbox = stock.loss_by_feat_single(*args, avg_factor=12)
 
@@ -263,9 +262,8 @@ class _InstancesDataset(BaseDataset):
 def test_count_instances_per_class_skips_ignored():
     dataset = _InstancesDataset([[(0, 0), (0, 0), (3, 1)], [], [(5, 0),
                                                                 (3, 0)]])
-    assert count_instances_per_class(dataset, NUM_CLASSES) == [
-        2, 0, 0, 1, 0, 1
-    ]
+    assert count_instances_per_class(dataset,
+                                     NUM_CLASSES) == [2, 0, 0, 1, 0, 1]
     bad = _InstancesDataset([[(6, 0)]])
     with pytest.raises(ValueError, match='img0.png.*bbox_label 6'):
         count_instances_per_class(bad, NUM_CLASSES)
@@ -349,8 +347,7 @@ def test_full_ssdlite_detector_trains_and_predicts():
         ],
         data_samples=samples)
     model.train()
-    losses = model(**model.data_preprocessor(data, training=True),
-                   mode='loss')
+    losses = model(**model.data_preprocessor(data, training=True), mode='loss')
     total = sum(sum(v) for k, v in losses.items() if 'loss' in k)
     assert torch.isfinite(total) and total > 0
     model.eval()
@@ -371,9 +368,7 @@ def test_class_weight_buffer_round_trips_through_state_dict(tmp_path):
     torch.save(state, path)
     fresh = build_head('ssdlite', class_weight='inverse_frequency')
     fresh.load_state_dict(torch.load(path, weights_only=True))
-    assert fresh.class_weight.tolist() == [
-        0.5, 1.0, 1.5, 2.0, 0.25, 0.75, 1.0
-    ]
+    assert fresh.class_weight.tolist() == [0.5, 1.0, 1.5, 2.0, 0.25, 0.75, 1.0]
     assert fresh.foreground_class_weight == [0.5, 1.0, 1.5, 2.0, 0.25, 0.75]
 
 
