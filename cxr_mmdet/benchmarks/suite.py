@@ -1,0 +1,177 @@
+# Copyright (c) cxr_mmdet contributors. All rights reserved.
+"""Run every benchmark section and gather one dict of figures."""
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from typing import Callable
+
+#: Every section, in the order the suite runs them.
+SECTIONS = ('training', 'inference', 'data_pipeline', 'data_prep',
+            'evaluation', 'memory')
+
+
+@dataclass
+class BenchmarkSettings:
+    """Sizes of a benchmark run (the defaults are the full run)."""
+    config: str
+    batch_size: int = 8
+    image_size: int = 300
+    warmup: int = 2
+    iters: int = 6
+    matmul_size: int = 2048
+    matmul_repeats: int = 5
+    pipeline_images: int = 64
+    pipeline_batches: int = 24
+    pipeline_workers: int | None = None
+    eval_images: int = 1000
+    eval_dets_per_image: int = 200
+    memory_steps: int = 2
+    memory_parallel: int = 2
+    memory_frameworks: tuple[str, ...] = ('plugin', 'torchvision')
+    sections: tuple[str, ...] = SECTIONS
+
+    @classmethod
+    def quick(cls, config: str) -> 'BenchmarkSettings':
+        """A tiny run for the test suite: every section, small sizes."""
+        return cls(
+            config=config,
+            batch_size=1,
+            warmup=0,
+            iters=1,
+            matmul_size=1024,
+            matmul_repeats=2,
+            pipeline_images=8,
+            pipeline_batches=3,
+            eval_images=50,
+            eval_dets_per_image=50,
+            memory_steps=1,
+            memory_frameworks=('plugin', ))
+
+
+@contextlib.contextmanager
+def quiet_mmengine(level: int = logging.WARNING):
+    """Lower mmengine's logger to ``level`` (weight-init and COCO summaries
+    are not benchmark output)."""
+    from mmengine.logging import MMLogger
+    logger = MMLogger.get_current_instance()
+    old = logger.level
+    logger.setLevel(level)
+    try:
+        yield
+    finally:
+        logger.setLevel(old)
+
+
+def run_suite(settings: BenchmarkSettings,
+              data_prep: Callable[[], dict] | None = None,
+              log: Callable[[str], None] | None = None) -> dict:
+    """Run the sections of ``settings.sections``; return every figure.
+
+    Args:
+        settings: What to run and how big.
+        data_prep: Returns the data-preparation figures (``tables_s``,
+            ``image_conversion``); ``tools/benchmark_data_prep.py``'s
+            timing functions, passed in by ``tools/benchmark.py``.
+        log: Progress messages (e.g. ``print`` to stderr); None is silent.
+
+    Returns:
+        dict: ``machine``, ``settings``, ``matmul`` and one entry per
+        section run, each a dict of figures; ``seconds`` per section.
+    """
+    from .data_pipeline import benchmark_data_pipeline
+    from .detectors import build_detectors
+    from .evaluation import benchmark_evaluation
+    from .machine import describe_machine, matmul_rate
+    from .memory import peak_rss_in_subprocesses
+    from .synthetic import synthetic_batch
+    from .training import benchmark_inference, benchmark_training, flop_rate
+
+    unknown = [s for s in settings.sections if s not in SECTIONS]
+    if unknown:
+        raise ValueError(f'unknown sections {unknown!r}; known: '
+                         f'{list(SECTIONS)!r}')
+    say = log or (lambda msg: None)
+    figures: dict = dict(machine=describe_machine())
+    figures['settings'] = asdict(settings)
+    seconds: dict = {}
+    sections = set(settings.sections)
+
+    def timed(name, fn):
+        say(f'benchmark: {name} ...')
+        start = time.perf_counter()
+        with quiet_mmengine():
+            result = fn()
+        seconds[name] = round(time.perf_counter() - start, 2)
+        return result
+
+    matmuls = [
+        timed('matmul', lambda: matmul_rate(settings.matmul_size,
+                                            settings.matmul_repeats))
+    ]
+    detectors = None
+    if sections & {'training', 'inference'}:
+        batch = synthetic_batch(settings.batch_size, settings.image_size)
+        detectors = timed('build',
+                          lambda: build_detectors(settings.config, batch))
+    if 'training' in sections:
+        figures['training'] = timed(
+            'training', lambda: benchmark_training(
+                detectors, settings.warmup, settings.iters))
+        # the machine's rate: best of before and after the training run
+        matmuls.append(
+            matmul_rate(settings.matmul_size, settings.matmul_repeats))
+    if 'inference' in sections:
+        figures['inference'] = timed(
+            'inference', lambda: benchmark_inference(
+                detectors, settings.warmup, settings.iters))
+    best = max(matmuls, key=lambda m: m['best_gflops'])
+    figures['matmul'] = dict(best, runs=[m['best_gflops'] for m in matmuls])
+    if 'training' in sections:
+        figures['flop_rate'] = flop_rate(figures['training'], best)
+    del detectors
+    if 'data_pipeline' in sections:
+        consumption = (figures['training']['plugin']['images_per_s']
+                       if 'training' in figures else None)
+
+        def pipeline():
+            with tempfile.TemporaryDirectory() as tmp:
+                return benchmark_data_pipeline(
+                    settings.config, tmp, settings.pipeline_images,
+                    settings.batch_size, settings.pipeline_batches,
+                    num_workers=settings.pipeline_workers,
+                    consumption=consumption)
+
+        figures['data_pipeline'] = timed('data_pipeline', pipeline)
+    if 'data_prep' in sections and data_prep is not None:
+        figures['data_prep'] = timed('data_prep', data_prep)
+    if 'evaluation' in sections:
+
+        def evaluation():
+            # pycocotools prints its summaries: not benchmark output
+            with contextlib.redirect_stdout(io.StringIO()):
+                return benchmark_evaluation(settings.config,
+                                            settings.eval_images,
+                                            settings.eval_dets_per_image)
+
+        figures['evaluation'] = timed('evaluation', evaluation)
+    if 'memory' in sections:
+
+        def memory():
+            jobs = [(name, mode) for mode in ('train', 'infer')
+                    for name in settings.memory_frameworks]
+            found = peak_rss_in_subprocesses(
+                jobs, settings.config, settings.batch_size,
+                settings.memory_steps, settings.memory_parallel)
+            out: dict = {'train': {}, 'infer': {}}
+            for item in found:
+                out[item['mode']][item['framework']] = item
+            return out
+
+        figures['memory'] = timed('memory', memory)
+    figures['seconds'] = seconds
+    return figures
