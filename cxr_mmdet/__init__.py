@@ -6,7 +6,7 @@ Importing the package checks the OpenMMLab versions, applies the fixes in
 registries (``custom_imports = dict(imports=['cxr_mmdet'])`` in a config).
 """
 from .compat import (check_versions, install_atomic_checkpoint_save,
-                     install_checkpoint_allowlist,
+                     install_checkpoint_allowlist, install_cpu_distributed,
                      install_ssd_head_predict_fix)
 from .version import __version__
 
@@ -14,7 +14,9 @@ check_versions()
 install_checkpoint_allowlist()
 install_ssd_head_predict_fix()
 install_atomic_checkpoint_save()
+install_cpu_distributed()
 
+from . import datasets, engine, evaluation, models  # noqa: E402,F401
 from .classes import CXR_CLASSES, CXR_PALETTE  # noqa: E402
 
 __all__ = ['__version__', 'CXR_CLASSES', 'CXR_PALETTE']

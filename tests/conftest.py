@@ -17,6 +17,15 @@ CLASSES = ('Cardiomegaly', 'Pleural thickening', 'Pulmonary fibrosis',
            'Pleural effusion', 'Nodule/Mass', 'Infiltration')
 
 
+def mmdet_config(relative: str) -> str:
+    """Path of a config shipped inside the mmdet package (``mmdet::``)."""
+    import mmdet
+    path = osp.join(osp.dirname(mmdet.__file__), '.mim', 'configs', relative)
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'mmdet config not found: {path}')
+    return path
+
+
 def _xml(filename: str, width: int, height: int, objects: list) -> str:
     parts = [
         '<annotation>', '  <folder>VOC2007</folder>',
@@ -99,3 +108,16 @@ def voc_tree(tmp_path):
     data_root = str(tmp_path / 'VOCdevkit')
     truth = write_voc_tree(data_root)
     return data_root, truth
+
+
+@pytest.fixture(autouse=True)
+def _mmdet_default_scope():
+    """Build through mmdet's registries in tests that use mmdet.
+
+    Runners of other tests (default_scope='mmengine') change mmengine's
+    current scope; mmdet's tools set 'mmdet' the same way.
+    """
+    if 'mmdet' in sys.modules:
+        from mmengine.registry import init_default_scope
+        init_default_scope('mmdet')
+    yield

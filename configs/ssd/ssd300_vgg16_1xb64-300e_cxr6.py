@@ -11,6 +11,10 @@ _base_ = [
 custom_imports = dict(imports=['cxr_mmdet'], allow_failed_imports=False)
 
 model = dict(
+    # nothing is downloaded: start from load_from (COCO SSD300, see below)
+    # or set init_cfg=dict(type='Pretrained',
+    # checkpoint='open-mmlab://vgg16_caffe') for ImageNet VGG16 weights
+    backbone=dict(init_cfg=None),
     bbox_head=dict(
         type='ClassWeightedSSDHead',
         num_classes=6,
@@ -55,7 +59,8 @@ custom_hooks = [
     dict(type='ROCCurveHook'),
 ]
 env_cfg = dict(cudnn_benchmark=True)
-# COCO-pretrained SSD300 (see README: mmdet's ssd300_coco checkpoint);
-# None trains from ImageNet VGG16 weights given in the backbone init_cfg.
+# COCO-pretrained SSD300: a local path to mmdet's ssd300_coco checkpoint
+# (see README); its 81-class classifier layers are skipped (shape mismatch)
+# and the 6-class ones start fresh. None: train from the init above.
 load_from = None
 auto_scale_lr = dict(enable=False, base_batch_size=64)

@@ -99,6 +99,7 @@ test_pipeline = [
         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
                    'scale_factor', 'instances', 'img_labels'))
 ]
-train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+# BatchNorm cannot train on a last batch of one image
+train_dataloader = dict(drop_last=True, dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader

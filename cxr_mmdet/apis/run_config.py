@@ -7,6 +7,8 @@ import os.path as osp
 
 from mmengine.config import Config
 
+from ..compat import cpu_distributed_cfg
+
 
 def _default_work_dir(config: str) -> str:
     return osp.join('./work_dirs', osp.splitext(osp.basename(config))[0])
@@ -50,6 +52,7 @@ def build_train_cfg(config: str,
             raise FileNotFoundError(f'--resume: no checkpoint at {resume!r}')
         cfg.resume = True
         cfg.load_from = resume
+    cpu_distributed_cfg(cfg)
     return cfg
 
 
@@ -97,4 +100,5 @@ def build_test_cfg(config: str,
         cfg.test_evaluator = list(evaluators) + [
             dict(type='DumpDetResults', out_file_path=out)
         ]
+    cpu_distributed_cfg(cfg)
     return cfg

@@ -15,6 +15,14 @@ checkpoint holding any other object, such as one whose ``__reduce__``
 would run a shell command, is still refused by every loading path
 (``load_from``, resume, ``tools/test.py``, ``tools/infer.py``), all of which
 go through ``torch.load``'s default.
+
+One entry needs care: a ``HistoryBuffer`` pickles its ``statistics_methods``
+dict as ``getattr(HistoryBuffer, 'min')`` and so on, so its checkpoints
+reference ``builtins.getattr``. Allowing the real ``getattr`` would let a
+pickle walk from any allowed object to ``__globals__`` and run anything, so
+the name ``builtins.getattr`` is bound instead to
+:func:`history_buffer_getattr`, which returns only the registered
+statistics methods of ``HistoryBuffer`` and refuses everything else.
 """
 from __future__ import annotations
 
@@ -49,6 +57,28 @@ CHECKPOINT_SAFE_GLOBALS: tuple[str, ...] = (
 )
 
 
+def history_buffer_getattr(obj, name: str):
+    """``getattr`` limited to ``HistoryBuffer``'s statistics methods.
+
+    Stands in for ``builtins.getattr`` while unpickling a checkpoint.
+
+    Raises:
+        pickle.UnpicklingError: for any other object or attribute.
+    """
+    import pickle
+
+    from mmengine.logging import HistoryBuffer
+    # the built-in statistics are registered when the first HistoryBuffer
+    # is created, which may not have happened yet in this process
+    allowed = {'min', 'max', 'current', 'mean'}
+    allowed.update(HistoryBuffer._statistics_methods)
+    if obj is HistoryBuffer and isinstance(name, str) and name in allowed:
+        return getattr(HistoryBuffer, name)
+    raise pickle.UnpicklingError(
+        f'refused getattr({obj!r}, {name!r}) in a checkpoint: only '
+        'HistoryBuffer statistics methods may be looked up')
+
+
 def resolve_safe_globals(names: tuple[str, ...] = CHECKPOINT_SAFE_GLOBALS
                          ) -> list:
     """Import each ``module:qualname`` that exists; skip the others."""
@@ -81,5 +111,5 @@ def install_checkpoint_allowlist() -> list:
         # numpy 2 warns when numpy.core is touched; we skip it if absent
         warnings.simplefilter('ignore', DeprecationWarning)
         objs = resolve_safe_globals()
-    add(objs)
+    add(objs + [(history_buffer_getattr, 'builtins.getattr')])
     return objs

@@ -35,10 +35,11 @@ class CheckpointMetricsHook(Hook):
       (``coco/bbox_mAP``, ``pascal_voc/mAP``, ``cxr/mAUC``, ...) and
       ``meta['val_metrics_epoch']``, the epoch it ran after.
 
-    mmengine saves the ``epoch_N.pth`` checkpoint before that epoch's
-    validation runs, so it carries the metrics of the previous validation
-    (``val_metrics_epoch`` says which); the ``best_*.pth`` checkpoint is
-    saved after validation and carries the current ones.
+    mmengine saves ``epoch_N.pth`` before epoch N's validation runs, so it
+    carries the metrics of the previous validation, unless that validation
+    set a new best score: then mmengine saves the last checkpoint again and
+    it carries the current ones. ``val_metrics_epoch`` always says which.
+    ``best_*.pth`` is saved after its validation and carries its metrics.
     """
 
     priority = 'ABOVE_NORMAL'
