@@ -37,29 +37,50 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Benchmark cxr_mmdet against torchvision SSD300 and '
         'the machine')
-    parser.add_argument('--config', default=DEFAULT_CONFIG,
-                        help='the SSD300 config to benchmark')
-    parser.add_argument('--out-dir', default='work_dirs/benchmark',
-                        help='folder of the JSON report')
-    parser.add_argument('--json', default=None,
-                        help='JSON report path (default OUT_DIR/'
-                        'benchmark.json)')
-    parser.add_argument('--quick', action='store_true',
-                        help='tiny sizes: every section in well under a '
-                        'minute; the figures are not meaningful')
-    parser.add_argument('--sections', nargs='+', choices=SECTIONS,
-                        default=list(SECTIONS), help='sections to run')
-    parser.add_argument('--batch-size', type=int,
-                        help='training/inference batch (default 8)')
-    parser.add_argument('--warmup', type=int,
-                        help='untimed steps of each model (default 2)')
-    parser.add_argument('--iters', type=int,
-                        help='timed steps of each model (default 6)')
-    parser.add_argument('--eval-images', type=int,
-                        help='images of predictions to evaluate '
-                        '(default 1000)')
-    parser.add_argument('--threads', type=int,
-                        help='torch intra-op threads (default: torch\'s)')
+    parser.add_argument(
+        '--config',
+        default=DEFAULT_CONFIG,
+        help='the SSD300 config to benchmark')
+    parser.add_argument(
+        '--out-dir',
+        default='work_dirs/benchmark',
+        help='folder of the JSON report')
+    parser.add_argument(
+        '--json',
+        default=None,
+        help='JSON report path (default OUT_DIR/'
+        'benchmark.json)')
+    parser.add_argument(
+        '--quick',
+        action='store_true',
+        help='tiny sizes: every section in well under a '
+        'minute; the figures are not meaningful')
+    parser.add_argument(
+        '--sections',
+        nargs='+',
+        choices=SECTIONS,
+        default=list(SECTIONS),
+        help='sections to run')
+    parser.add_argument(
+        '--batch-size', type=int, help='training/inference batch (default 8)')
+    parser.add_argument(
+        '--warmup', type=int, help='untimed steps of each model (default 2)')
+    parser.add_argument(
+        '--iters', type=int, help='timed steps of each model (default 6)')
+    parser.add_argument(
+        '--eval-images',
+        type=int,
+        help='images of predictions to evaluate '
+        '(default 1000)')
+    parser.add_argument(
+        '--profile',
+        action='store_true',
+        help='also profile one training and inference step of each model '
+        '(where the time goes; one more step each)')
+    parser.add_argument(
+        '--threads',
+        type=int,
+        help='torch intra-op threads (default: torch\'s)')
     return parser.parse_args(argv)
 
 
@@ -70,8 +91,8 @@ def data_prep_figures(quick: bool) -> dict:
     argv = ['--repeat', '1' if quick else '3']
     if quick:
         argv += [
-            '--png-images', '2', '--dicom-images', '1', '--dicom-shape',
-            '600', '500', '--workers', '1'
+            '--png-images', '2', '--dicom-images', '1', '--dicom-shape', '600',
+            '500', '--workers', '1'
         ]
     args = prep.parse_args(argv)
     tables_s, _ = prep.time_tables(args.repeat)
@@ -90,13 +111,15 @@ def main(args: argparse.Namespace) -> dict:
     from cxr_mmdet.benchmarks.suite import BenchmarkSettings, run_suite
     if args.threads:
         torch.set_num_threads(args.threads)
-    settings = (BenchmarkSettings.quick(args.config)
-                if args.quick else BenchmarkSettings(args.config))
+    settings = (
+        BenchmarkSettings.quick(args.config)
+        if args.quick else BenchmarkSettings(args.config))
     for name in ('batch_size', 'warmup', 'iters', 'eval_images'):
         value = getattr(args, name)
         if value is not None:
             setattr(settings, name, value)
     settings.sections = tuple(args.sections)
+    settings.profile = args.profile
 
     def log(msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)
@@ -104,8 +127,7 @@ def main(args: argparse.Namespace) -> dict:
     figures = run_suite(
         settings, data_prep=lambda: data_prep_figures(args.quick), log=log)
     figures['quick'] = bool(args.quick)
-    figures['command'] = ' '.join([osp.basename(sys.argv[0])] +
-                                  sys.argv[1:])
+    figures['command'] = ' '.join([osp.basename(sys.argv[0])] + sys.argv[1:])
     figures['goals'] = goal_values(figures)
     out = args.json or osp.join(args.out_dir, 'benchmark.json')
     os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)

@@ -23,9 +23,9 @@ __all__ = [
     'build_plugin_detector', 'build_torchvision_detector',
     'benchmark_evaluation', 'build_evaluator', 'synthetic_eval_samples',
     'cpu_model_name', 'describe_machine', 'matmul_rate', 'measure_peak_rss',
-    'peak_rss_in_subprocess', 'peak_rss_in_subprocesses', 'format_table', 'goal_values', 'machine_line',
-    'SECTIONS', 'BenchmarkSettings', 'run_suite', 'SyntheticBatch',
-    'mmdet_inputs', 'synthetic_batch', 'torchvision_inputs', 'count_flops',
-    'time_interleaved', 'benchmark_inference', 'benchmark_training',
-    'flop_rate'
+    'peak_rss_in_subprocess', 'peak_rss_in_subprocesses', 'format_table',
+    'goal_values', 'machine_line', 'SECTIONS', 'BenchmarkSettings',
+    'run_suite', 'SyntheticBatch', 'mmdet_inputs', 'synthetic_batch',
+    'torchvision_inputs', 'count_flops', 'time_interleaved',
+    'benchmark_inference', 'benchmark_training', 'flop_rate'
 ]

@@ -30,8 +30,7 @@ def write_synthetic_voc(root: str,
 
     from cxr_mmdet.data_prep.voc_writer import (write_image_sets,
                                                 write_voc_annotation)
-    from cxr_mmdet.demo.synthetic import (Lesion, render_radiograph,
-                                          to_uint8)
+    from cxr_mmdet.demo.synthetic import (Lesion, render_radiograph, to_uint8)
     if num_images < 1:
         raise ValueError(f'num_images must be >= 1, got {num_images!r}')
     rng = np.random.default_rng(seed)
@@ -92,8 +91,7 @@ def build_train_dataloader(config: Any,
     return Runner.build_dataloader(loader_cfg, seed=seed)
 
 
-def time_dataloader(loader: Any, batches: int = 20,
-                    warmup: int = 2) -> dict:
+def time_dataloader(loader: Any, batches: int = 20, warmup: int = 2) -> dict:
     """Images/s of a dataloader after ``warmup`` batches (worker start-up
     and the first prefetch). Epochs are chained when one ends.
 
@@ -161,8 +159,7 @@ def benchmark_data_pipeline(config: Any,
     """
     data_root = osp.join(work_dir, 'VOCdevkit')
     write_synthetic_voc(data_root, num_images)
-    loader = build_train_dataloader(config, data_root, batch_size,
-                                    num_workers)
+    loader = build_train_dataloader(config, data_root, batch_size, num_workers)
     try:
         out = time_dataloader(loader, batches, warmup)
     finally:

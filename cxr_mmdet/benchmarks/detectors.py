@@ -47,8 +47,7 @@ def load_config(config: Any):
 
 def build_plugin_detector(config: Any,
                           batch: SyntheticBatch,
-                          class_weight: list[float] | None = None
-                          ) -> Detector:
+                          class_weight: list[float] | None = None) -> Detector:
     """Build the config's detector and optimiser around ``batch``.
 
     The plugin's ``ClassWeightedSSDHead`` gets non-uniform class weights
@@ -85,8 +84,7 @@ def build_plugin_detector(config: Any,
         with torch.no_grad():
             return model.test_step(data)
 
-    return Detector('plugin', model, train_step, infer_step,
-                    batch.batch_size)
+    return Detector('plugin', model, train_step, infer_step, batch.batch_size)
 
 
 def build_torchvision_detector(batch: SyntheticBatch,
@@ -106,7 +104,9 @@ def build_torchvision_detector(batch: SyntheticBatch,
     model = ssd300_vgg16(
         weights=None, weights_backbone=None, num_classes=num_classes)
     optimizer = torch.optim.SGD(
-        model.parameters(), lr=lr, momentum=momentum,
+        model.parameters(),
+        lr=lr,
+        momentum=momentum,
         weight_decay=weight_decay)
     images_u8, targets = torchvision_inputs(batch)
 

@@ -16,7 +16,9 @@ def cpu_model_name() -> str:
                              capture_output=True,
                              text=True,
                              timeout=10,
-                             env={**os.environ, 'LC_ALL': 'C'}).stdout
+                             env={
+                                 **os.environ, 'LC_ALL': 'C'
+                             }).stdout
         for line in out.splitlines():
             if line.strip().startswith('Model name:'):
                 return line.split(':', 1)[1].strip()
@@ -42,7 +44,10 @@ def describe_machine() -> dict:
         the start) and ``versions``.
     """
     import torch
-    versions = {'python': platform.python_version(), 'torch': torch.__version__}
+    versions = {
+        'python': platform.python_version(),
+        'torch': torch.__version__
+    }
     for name in ('torchvision', 'mmcv', 'mmengine', 'mmdet'):
         try:
             versions[name] = __import__(name).__version__
@@ -52,8 +57,8 @@ def describe_machine() -> dict:
         usable = len(os.sched_getaffinity(0))
     except AttributeError:
         usable = os.cpu_count()
-    gpu = (torch.cuda.get_device_name(0)
-           if torch.cuda.is_available() else None)
+    gpu = (
+        torch.cuda.get_device_name(0) if torch.cuda.is_available() else None)
     return dict(
         cpu_model=cpu_model_name(),
         logical_cpus=os.cpu_count(),

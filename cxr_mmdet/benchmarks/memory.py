@@ -38,8 +38,7 @@ def _max_rss_mb() -> float:
         pass
     # Linux reports ru_maxrss in KiB, macOS in bytes
     scale = 1.0 if sys.platform == 'darwin' else 1024.0
-    return resource.getrusage(
-        resource.RUSAGE_SELF).ru_maxrss * scale / 2**20
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale / 2**20
 
 
 def measure_peak_rss(framework: str,
@@ -84,8 +83,8 @@ def measure_peak_rss(framework: str,
         peak_rss_mb=peak, before_steps_mb=before, step_mb=peak - before)
 
 
-def _child_command(framework: str, mode: str, config: str,
-                   batch_size: int, steps: int) -> tuple[list, dict]:
+def _child_command(framework: str, mode: str, config: str, batch_size: int,
+                   steps: int) -> tuple[list, dict]:
     import torch
     root = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
     env = dict(os.environ)
@@ -101,7 +100,9 @@ def _child_command(framework: str, mode: str, config: str,
             "print('CXR_BENCH ' + json.dumps(out))")
     args = [
         sys.executable, '-c', code, framework, mode,
-        osp.abspath(config), str(batch_size), str(steps)
+        osp.abspath(config),
+        str(batch_size),
+        str(steps)
     ]
     return args, env
 

@@ -7,8 +7,7 @@ from __future__ import annotations
 GOALS = (
     ('training_ratio', 'training vs torchvision', 1.0, True),
     ('inference_ratio', 'inference vs torchvision', 1.0, True),
-    ('training_percent_of_matmul', 'training FLOP/s % of matmul', 85.0,
-     True),
+    ('training_percent_of_matmul', 'training FLOP/s % of matmul', 85.0, True),
     ('pipeline_ratio', 'data pipeline vs model', 3.0, True),
     ('table_prep_s', 'table preparation s', 10.0, False),
     ('evaluation_s', 'evaluation of 1,000 images s', 10.0, False),
@@ -35,13 +34,18 @@ def goal_values(figures: dict) -> dict:
         goals whose section did not run are left out.
     """
     values = {
-        'training_ratio': _get(figures, 'training', 'ratio'),
-        'inference_ratio': _get(figures, 'inference', 'ratio'),
-        'training_percent_of_matmul': _get(figures, 'flop_rate',
-                                           'percent_of_matmul'),
-        'pipeline_ratio': _get(figures, 'data_pipeline', 'ratio'),
-        'table_prep_s': _get(figures, 'data_prep', 'tables_s', 'total'),
-        'evaluation_s': None,
+        'training_ratio':
+        _get(figures, 'training', 'ratio'),
+        'inference_ratio':
+        _get(figures, 'inference', 'ratio'),
+        'training_percent_of_matmul':
+        _get(figures, 'flop_rate', 'percent_of_matmul'),
+        'pipeline_ratio':
+        _get(figures, 'data_pipeline', 'ratio'),
+        'table_prep_s':
+        _get(figures, 'data_prep', 'tables_s', 'total'),
+        'evaluation_s':
+        None,
     }
     extra: dict = {}
     total = _get(figures, 'evaluation', 'total_s')
@@ -57,7 +61,10 @@ def goal_values(figures: dict) -> dict:
             continue
         met = value >= target if higher else value < target
         out[key] = dict(
-            label=label, value=value, target=target, met=bool(met),
+            label=label,
+            value=value,
+            target=target,
+            met=bool(met),
             **extra.get(key, {}))
     return out
 
@@ -96,22 +103,29 @@ def table_rows(figures: dict) -> list[tuple[str, str, str, str, str]]:
     fr = figures.get('flop_rate')
     if fr:
         rows.append(('Training GFLOP/s vs fp32 matmul',
-                     _fmt(fr['plugin']['achieved_gflops'], 1),
-                     f'matmul {_fmt(fr["matmul_gflops"], 1)}',
+                     _fmt(fr['plugin']['achieved_gflops'],
+                          1), f'matmul {_fmt(fr["matmul_gflops"], 1)}',
                      f'{fr["percent_of_matmul"]:.0f}%',
                      _mark(goals, 'training_percent_of_matmul')))
+    if fr and 'dense_gflops' in fr['plugin']:
+
+        def conv(name):
+            return (f'{fr[name]["dense_share"]:.0%} at '
+                    f'{fr[name]["dense_gflops"]:.0f} GFLOP/s')
+
+        rows.append(('Training: conv time share, conv rate', conv('plugin'),
+                     f'torchvision {conv("torchvision")}', '-', '-'))
     inf = figures.get('inference')
     if inf:
         rows.append((f'Inference images/s (batch {inf["batch_size"]}, NMS)',
-                     _fmt(inf['plugin']['images_per_s']),
-                     f'torchvision '
+                     _fmt(inf['plugin']['images_per_s']), f'torchvision '
                      f'{_fmt(inf["torchvision"]["images_per_s"])}',
                      f'{inf["ratio"]:.2f}x', _mark(goals, 'inference_ratio')))
     dp = figures.get('data_pipeline')
     if dp:
         rows.append((f'Data pipeline images/s ({dp["num_workers"]} workers)',
-                     _fmt(dp['images_per_s'], 1),
-                     f'model {_fmt(dp.get("model_images_per_s"))}',
+                     _fmt(dp['images_per_s'],
+                          1), f'model {_fmt(dp.get("model_images_per_s"))}',
                      f'{dp["ratio"]:.1f}x' if 'ratio' in dp else '-',
                      _mark(goals, 'pipeline_ratio')))
     prep = figures.get('data_prep')
@@ -125,14 +139,13 @@ def table_rows(figures: dict) -> list[tuple[str, str, str, str, str]]:
             f'{k.split("_")[1]}w {_fmt(v["images_per_s"], 1)}'
             for k, v in conv.items() if k.startswith('workers_')
         ]
-        rows.append(('Image conversion images/s', ', '.join(per), '-', '-',
-                     '-'))
+        rows.append(
+            ('Image conversion images/s', ', '.join(per), '-', '-', '-'))
     ev = figures.get('evaluation')
     if ev:
-        rows.append(
-            (f'Evaluation, {ev["num_images"]:,} images (s)',
-             _fmt(ev['total_s']), f'{ev["metrics"]} metrics', '-',
-             _mark(goals, 'evaluation_s')))
+        rows.append((f'Evaluation, {ev["num_images"]:,} images (s)',
+                     _fmt(ev['total_s']), f'{ev["metrics"]} metrics', '-',
+                     _mark(goals, 'evaluation_s')))
     mem = figures.get('memory')
     for mode, label in (('train', 'training step'), ('infer', 'inference')):
         if mem and mode in mem:
@@ -154,8 +167,10 @@ def machine_line(machine: dict) -> str:
     versions = machine.get('versions', {})
     return (f'{machine["cpu_model"]}, {machine["usable_cpus"]} cores, '
             f'torch {versions.get("torch")} with '
-            f'{machine["torch_threads"]} threads, {gpu}; load at start '
-            f'{machine["load_average"][0]:.2f}')
+            f'{machine["torch_threads"]} threads, {gpu}; load average '
+            f'{machine["load_average"][0]:.2f} at the start' +
+            (f', {machine["load_average_end"][0]:.2f} at the end'
+             if 'load_average_end' in machine else ''))
 
 
 def format_table(figures: dict) -> str:
@@ -168,8 +183,8 @@ def format_table(figures: dict) -> str:
     ]
 
     def line(cells):
-        return '| ' + ' | '.join(
-            c.ljust(w) for c, w in zip(cells, widths)) + ' |'
+        return '| ' + ' | '.join(c.ljust(w)
+                                 for c, w in zip(cells, widths)) + ' |'
 
     lines = []
     if 'machine' in figures:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+import os
 import tempfile
 import time
 from dataclasses import asdict, dataclass
@@ -33,6 +34,7 @@ class BenchmarkSettings:
     memory_steps: int = 2
     memory_parallel: int = 2
     memory_frameworks: tuple[str, ...] = ('plugin', 'torchvision')
+    profile: bool = False
     sections: tuple[str, ...] = SECTIONS
 
     @classmethod
@@ -65,6 +67,20 @@ def quiet_mmengine(level: int = logging.WARNING):
         yield
     finally:
         logger.setLevel(old)
+
+
+def profile_detectors(detectors: dict) -> dict:
+    """One profiled training and inference step of each detector
+    (:func:`~cxr_mmdet.benchmarks.timing.profile_step`)."""
+    from .timing import profile_step
+    return {
+        mode: {
+            name: profile_step(
+                det.train_step if mode == 'training' else det.infer_step)
+            for name, det in detectors.items()
+        }
+        for mode in ('training', 'inference')
+    }
 
 
 def run_suite(settings: BenchmarkSettings,
@@ -110,8 +126,9 @@ def run_suite(settings: BenchmarkSettings,
         return result
 
     matmuls = [
-        timed('matmul', lambda: matmul_rate(settings.matmul_size,
-                                            settings.matmul_repeats))
+        timed(
+            'matmul',
+            lambda: matmul_rate(settings.matmul_size, settings.matmul_repeats))
     ]
     detectors = None
     if sections & {'training', 'inference'}:
@@ -120,29 +137,44 @@ def run_suite(settings: BenchmarkSettings,
                           lambda: build_detectors(settings.config, batch))
     if 'training' in sections:
         figures['training'] = timed(
-            'training', lambda: benchmark_training(
-                detectors, settings.warmup, settings.iters))
+            'training', lambda: benchmark_training(detectors, settings.warmup,
+                                                   settings.iters))
         # the machine's rate: best of before and after the training run
         matmuls.append(
             matmul_rate(settings.matmul_size, settings.matmul_repeats))
     if 'inference' in sections:
         figures['inference'] = timed(
-            'inference', lambda: benchmark_inference(
-                detectors, settings.warmup, settings.iters))
+            'inference', lambda: benchmark_inference(detectors, settings.
+                                                     warmup, settings.iters))
+    if settings.profile and detectors is not None:
+        figures['profile'] = timed('profile',
+                                   lambda: profile_detectors(detectors))
     best = max(matmuls, key=lambda m: m['best_gflops'])
     figures['matmul'] = dict(best, runs=[m['best_gflops'] for m in matmuls])
     if 'training' in sections:
         figures['flop_rate'] = flop_rate(figures['training'], best)
+        if 'profile' in figures:
+            # the rate of the convolutions alone: FLOPs over their time
+            for name, prof in figures['profile']['training'].items():
+                figures['flop_rate'][name]['dense_gflops'] = (
+                    figures['training'][name]['flops'] / prof['dense_s'] /
+                    1e9)
+                figures['flop_rate'][name]['dense_share'] = prof[
+                    'dense_share']
     del detectors
     if 'data_pipeline' in sections:
-        consumption = (figures['training']['plugin']['images_per_s']
-                       if 'training' in figures else None)
+        consumption = (
+            figures['training']['plugin']['images_per_s']
+            if 'training' in figures else None)
 
         def pipeline():
             with tempfile.TemporaryDirectory() as tmp:
                 return benchmark_data_pipeline(
-                    settings.config, tmp, settings.pipeline_images,
-                    settings.batch_size, settings.pipeline_batches,
+                    settings.config,
+                    tmp,
+                    settings.pipeline_images,
+                    settings.batch_size,
+                    settings.pipeline_batches,
                     num_workers=settings.pipeline_workers,
                     consumption=consumption)
 
@@ -164,9 +196,10 @@ def run_suite(settings: BenchmarkSettings,
         def memory():
             jobs = [(name, mode) for mode in ('train', 'infer')
                     for name in settings.memory_frameworks]
-            found = peak_rss_in_subprocesses(
-                jobs, settings.config, settings.batch_size,
-                settings.memory_steps, settings.memory_parallel)
+            found = peak_rss_in_subprocesses(jobs, settings.config,
+                                             settings.batch_size,
+                                             settings.memory_steps,
+                                             settings.memory_parallel)
             out: dict = {'train': {}, 'infer': {}}
             for item in found:
                 out[item['mode']][item['framework']] = item
@@ -174,4 +207,8 @@ def run_suite(settings: BenchmarkSettings,
 
         figures['memory'] = timed('memory', memory)
     figures['seconds'] = seconds
+    # a busy machine slows everything: the load at the end is kept too
+    figures['machine']['load_average_end'] = [
+        round(x, 2) for x in os.getloadavg()
+    ]
     return figures

@@ -47,8 +47,7 @@ def synthetic_batch(batch_size: int = 8,
     Returns:
         SyntheticBatch: The images and their ground truth.
     """
-    from cxr_mmdet.demo.synthetic import (Lesion, render_radiograph,
-                                          to_uint8)
+    from cxr_mmdet.demo.synthetic import (Lesion, render_radiograph, to_uint8)
     if batch_size < 1 or size < 32 or max_boxes < 1:
         raise ValueError('need batch_size >= 1, size >= 32, max_boxes >= 1,'
                          f' got {batch_size!r}, {size!r}, {max_boxes!r}')

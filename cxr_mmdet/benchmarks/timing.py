@@ -76,3 +76,42 @@ def count_flops(step: Callable[[], Any]) -> dict:
         for op, flops in counts.items()
     }
     return dict(total=int(counter.get_total_flops()), by_op=by_op)
+
+
+#: aten ops that do the dense maths of a conv net (forward and backward).
+DENSE_OPS = ('aten::mkldnn_convolution', 'aten::convolution_backward',
+             'aten::addmm', 'aten::mm', 'aten::bmm',
+             'aten::_convolution', 'aten::cudnn_convolution')
+
+
+def profile_step(step: Callable[[], Any], top: int = 12) -> dict:
+    """Profile one call of ``step`` with ``torch.profiler`` (CPU).
+
+    Splits the self time into the dense ops (convolutions and matrix
+    products, forward and backward) and everything else, the evidence of
+    where a step's time goes.
+
+    Returns:
+        dict: ``total_s`` (self time of all ops), ``dense_s``,
+        ``dense_share``, ``other_s`` and ``top_ops`` (the ``top`` ops by
+        self time: ``name``, ``self_s``, ``calls``).
+    """
+    from torch.profiler import ProfilerActivity, profile
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        step()
+    events = prof.key_averages()
+    total = sum(e.self_cpu_time_total for e in events) / 1e6
+    dense = sum(e.self_cpu_time_total for e in events
+                if e.key in DENSE_OPS) / 1e6
+    ranked = sorted(events, key=lambda e: -e.self_cpu_time_total)[:top]
+    return dict(
+        total_s=total,
+        dense_s=dense,
+        dense_share=dense / total if total else 0.0,
+        other_s=total - dense,
+        top_ops=[
+            dict(
+                name=e.key,
+                self_s=round(e.self_cpu_time_total / 1e6, 4),
+                calls=e.count) for e in ranked
+        ])

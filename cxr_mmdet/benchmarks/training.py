@@ -13,8 +13,8 @@ def _compare(timed: dict, images_per_step: int, warmup: int,
              iters: int) -> dict:
     out = dict(batch_size=images_per_step, warmup=warmup, iters=iters)
     out.update(timed)
-    out['ratio'] = (timed['plugin']['images_per_s'] /
-                    timed['torchvision']['images_per_s'])
+    out['ratio'] = (
+        timed['plugin']['images_per_s'] / timed['torchvision']['images_per_s'])
     return out
 
 
@@ -84,13 +84,11 @@ def flop_rate(training: dict, matmul: dict) -> dict:
     for name in FRAMEWORKS:
         flops = training[name]['flops']
         achieved = flops / training[name]['median_step_s'] / 1e9
-        out[name] = dict(
-            gflops_per_step=flops / 1e9, achieved_gflops=achieved)
+        out[name] = dict(gflops_per_step=flops / 1e9, achieved_gflops=achieved)
     out['percent_of_matmul'] = (100.0 * out['plugin']['achieved_gflops'] /
                                 matmul['best_gflops'])
     out['torchvision_percent_of_matmul'] = (
-        100.0 * out['torchvision']['achieved_gflops'] /
-        matmul['best_gflops'])
+        100.0 * out['torchvision']['achieved_gflops'] / matmul['best_gflops'])
     return out
 
 

@@ -23,8 +23,8 @@ def test_write_synthetic_voc_is_read_by_the_dataset(tmp_path):
     root = tmp_path / 'VOCdevkit'
     ids = write_synthetic_voc(str(root), num_images=3, size=64)
     voc = root / 'VOC2007'
-    assert (voc / 'ImageSets' / 'Main' / 'trainval.txt').read_text(
-    ).split() == ids
+    assert (voc / 'ImageSets' / 'Main' /
+            'trainval.txt').read_text().split() == ids
     with Image.open(voc / 'JPEGImages' / f'{ids[0]}.png') as img:
         assert img.mode == 'L' and img.size == (64, 64)
     loader = build_train_dataloader(
@@ -57,8 +57,14 @@ def test_time_dataloader_counts_collated_images(tmp_path):
 
 def test_benchmark_data_pipeline_compares_with_consumption(tmp_path):
     out = benchmark_data_pipeline(
-        CONFIG, str(tmp_path), num_images=4, batch_size=2, batches=2,
-        warmup=1, num_workers=0, consumption=2.0)
+        CONFIG,
+        str(tmp_path),
+        num_images=4,
+        batch_size=2,
+        batches=2,
+        warmup=1,
+        num_workers=0,
+        consumption=2.0)
     assert out['num_workers'] == 0 and out['batch_size'] == 2
     assert out['ratio'] == pytest.approx(out['images_per_s'] / 2.0)
     assert np.isfinite(out['first_batch_s'])

@@ -14,8 +14,8 @@ import cxr_mmdet.benchmarks.memory as memory
 MODULE = Path(memory.__file__)
 
 
-@pytest.mark.skipif(not Path('/proc/self/status').exists(),
-                    reason='needs /proc')
+@pytest.mark.skipif(
+    not Path('/proc/self/status').exists(), reason='needs /proc')
 def test_child_peak_is_not_the_parent_peak():
     big = np.ones(300 * 2**20 // 8)  # 300 MiB touched in this process
     assert memory._max_rss_mb() > 300

@@ -30,7 +30,9 @@ def figures():
             plugin=dict(images_per_s=9.0),
             torchvision=dict(images_per_s=10.0)),
         data_pipeline=dict(
-            images_per_s=40.0, num_workers=2, model_images_per_s=1.1,
+            images_per_s=40.0,
+            num_workers=2,
+            model_images_per_s=1.1,
             ratio=40 / 1.1),
         data_prep=dict(
             tables_s=dict(total=3.0),
@@ -65,10 +67,13 @@ def test_goal_values_judge_each_goal():
 
 
 def test_goal_values_skip_sections_not_run():
-    assert goal_values({'data_prep': {'tables_s': {'total': 12.0}}}) == {
+    assert goal_values({'data_prep': {
+        'tables_s': {
+            'total': 12.0
+        }
+    }}) == {
         'table_prep_s':
-        dict(label='table preparation s', value=12.0, target=10.0,
-             met=False)
+        dict(label='table preparation s', value=12.0, target=10.0, met=False)
     }
 
 
@@ -83,3 +88,12 @@ def test_format_table_is_one_markdown_table():
     assert any('1.10x' in r and '>= 1x: met' in r for r in rows)
     assert any('0.90x' in r and 'MISSED' in r for r in rows)
     assert any('3,000' in r and '1.20x' in r for r in rows)
+
+
+def test_format_table_shows_the_profile_row_when_profiled():
+    fig = figures()
+    for name, share in (('plugin', 0.8), ('torchvision', 0.9)):
+        fig['flop_rate'][name].update(dense_gflops=150.0, dense_share=share)
+    rows = [r for r in format_table(fig).splitlines() if r.startswith('|')]
+    assert len(rows) == 2 + 10
+    assert any('80% at 150 GFLOP/s' in r for r in rows)

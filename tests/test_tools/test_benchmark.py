@@ -39,25 +39,34 @@ def test_quick_benchmark_writes_every_section(tmp_path, capsys):
              str(out)]))
     saved = json.loads(out.read_text())
     assert saved['quick'] is True
-    for section in ('machine', 'matmul', 'training', 'flop_rate',
-                    'inference', 'data_pipeline', 'data_prep', 'evaluation',
-                    'memory'):
+    for section in ('machine', 'matmul', 'training', 'flop_rate', 'inference',
+                    'data_pipeline', 'data_prep', 'evaluation', 'memory'):
         assert section in saved, section
     checks = {
-        'training plugin': saved['training']['plugin']['images_per_s'],
+        'training plugin':
+        saved['training']['plugin']['images_per_s'],
         'training torchvision':
         saved['training']['torchvision']['images_per_s'],
-        'training ratio': saved['training']['ratio'],
-        'matmul': saved['matmul']['best_gflops'],
-        'flop rate': saved['flop_rate']['percent_of_matmul'],
-        'inference plugin': saved['inference']['plugin']['images_per_s'],
-        'inference ratio': saved['inference']['ratio'],
-        'pipeline': saved['data_pipeline']['images_per_s'],
-        'pipeline ratio': saved['data_pipeline']['ratio'],
-        'tables': saved['data_prep']['tables_s']['total'],
+        'training ratio':
+        saved['training']['ratio'],
+        'matmul':
+        saved['matmul']['best_gflops'],
+        'flop rate':
+        saved['flop_rate']['percent_of_matmul'],
+        'inference plugin':
+        saved['inference']['plugin']['images_per_s'],
+        'inference ratio':
+        saved['inference']['ratio'],
+        'pipeline':
+        saved['data_pipeline']['images_per_s'],
+        'pipeline ratio':
+        saved['data_pipeline']['ratio'],
+        'tables':
+        saved['data_prep']['tables_s']['total'],
         'conversion':
         saved['data_prep']['image_conversion']['workers_1']['images_per_s'],
-        'evaluation': saved['evaluation']['total_s'],
+        'evaluation':
+        saved['evaluation']['total_s'],
         'memory train':
         saved['memory']['train']['plugin']['peak_rss_mb'],
         'memory infer':
@@ -72,8 +81,8 @@ def test_quick_benchmark_writes_every_section(tmp_path, capsys):
     plugin_flops = saved['training']['plugin']['flops']
     assert plugin_flops == saved['training']['torchvision']['flops'] > 0
     # a training step needs more memory than inference
-    assert (saved['memory']['train']['plugin']['peak_rss_mb'] >
-            saved['memory']['infer']['plugin']['peak_rss_mb'])
+    assert (saved['memory']['train']['plugin']['peak_rss_mb']
+            > saved['memory']['infer']['plugin']['peak_rss_mb'])
     assert set(saved['goals']) == {
         'training_ratio', 'inference_ratio', 'training_percent_of_matmul',
         'pipeline_ratio', 'table_prep_s', 'evaluation_s'
