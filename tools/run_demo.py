@@ -127,7 +127,8 @@ def main(args: argparse.Namespace) -> dict:
 
     t = _step('5/5 plots')
     plot = load_tool('plot_metrics')
-    plot.main(plot.parse_args([work_dir]))
+    plot_dir = osp.join(work_dir, 'plots')
+    plot.main(plot.parse_args([work_dir, '--out-dir', plot_dir]))
     timings['plots'] = time.time() - t
 
     from cxr_mmdet.apis import format_summary, summarize_metrics
@@ -136,7 +137,7 @@ def main(args: argparse.Namespace) -> dict:
     print('\ntimings (s): ' + ', '.join(
         f'{k} {v:.0f}' for k, v in timings.items()))
     print(f'work dir:   {work_dir}')
-    print(f'plots:      {osp.join(work_dir, "plots")}')
+    print(f'plots:      {plot_dir}')
     print(f'checkpoint: {checkpoint}')
     return dict(metrics=metrics, timings=timings, work_dir=work_dir,
                 checkpoint=checkpoint)
