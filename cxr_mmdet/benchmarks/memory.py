@@ -107,6 +107,47 @@ def _child_command(framework: str, mode: str, config: str, batch_size: int,
     return args, env
 
 
+class MemoryChild:
+    """A fresh interpreter running :func:`measure_peak_rss` for one
+    ``(framework, mode)``; :meth:`result` waits for its figures."""
+
+    def __init__(self, framework: str, mode: str, config: str, batch_size: int,
+                 steps: int) -> None:
+        self.framework, self.mode = framework, mode
+        self.batch_size, self.steps = batch_size, steps
+        args, env = _child_command(framework, mode, config, batch_size, steps)
+        self.proc = subprocess.Popen(
+            args,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env)
+
+    def result(self, timeout: float = 600) -> dict:
+        """The child's figures (with ``framework``, ``mode``,
+        ``batch_size``, ``steps``); RuntimeError if it failed."""
+        try:
+            stdout, stderr = self.proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            stdout, stderr = self.proc.communicate()
+        lines = [
+            line for line in stdout.splitlines()
+            if line.startswith('CXR_BENCH ')
+        ]
+        if self.proc.returncode != 0 or not lines:
+            raise RuntimeError(
+                f'memory measurement {self.framework}/{self.mode} failed '
+                f'(exit {self.proc.returncode}): {stderr[-2000:]}')
+        out: dict[str, Any] = json.loads(lines[-1][len('CXR_BENCH '):])
+        out.update(
+            framework=self.framework,
+            mode=self.mode,
+            batch_size=self.batch_size,
+            steps=self.steps)
+        return out
+
+
 def peak_rss_in_subprocesses(jobs: list[tuple[str, str]],
                              config: str,
                              batch_size: int = 8,
@@ -114,52 +155,23 @@ def peak_rss_in_subprocesses(jobs: list[tuple[str, str]],
                              parallel: int = 1,
                              timeout: float = 600) -> list[dict]:
     """Run :func:`measure_peak_rss` for each ``(framework, mode)`` job in
-    a fresh interpreter, ``parallel`` at a time (a process's peak does not
-    depend on what runs beside it), and return their figures in job order
-    (each with ``framework``, ``mode``, ``batch_size``, ``steps``).
+    a fresh interpreter (:class:`MemoryChild`), ``parallel`` at a time (a
+    process's peak does not depend on what runs beside it), and return
+    their figures in job order.
 
     The children use this interpreter and this process's torch thread
     count, and find ``cxr_mmdet`` where this process found it.
     """
     if parallel < 1:
         raise ValueError(f'parallel must be >= 1, got {parallel!r}')
-    results: list[dict | None] = [None] * len(jobs)
-    pending = list(enumerate(jobs))
-    while pending:
-        running = []
-        for index, (framework, mode) in pending[:parallel]:
-            args, env = _child_command(framework, mode, config, batch_size,
-                                       steps)
-            proc = subprocess.Popen(
-                args,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-                env=env)
-            running.append((index, framework, mode, proc))
-        pending = pending[parallel:]
-        for index, framework, mode, proc in running:
-            try:
-                stdout, stderr = proc.communicate(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                stdout, stderr = proc.communicate()
-            lines = [
-                line for line in stdout.splitlines()
-                if line.startswith('CXR_BENCH ')
-            ]
-            if proc.returncode != 0 or not lines:
-                raise RuntimeError(
-                    f'memory measurement {framework}/{mode} failed (exit '
-                    f'{proc.returncode}): {stderr[-2000:]}')
-            out: dict[str, Any] = json.loads(lines[-1][len('CXR_BENCH '):])
-            out.update(
-                framework=framework,
-                mode=mode,
-                batch_size=batch_size,
-                steps=steps)
-            results[index] = out
-    return results  # type: ignore[return-value]
+    results = []
+    for first in range(0, len(jobs), parallel):
+        children = [
+            MemoryChild(framework, mode, config, batch_size, steps)
+            for framework, mode in jobs[first:first + parallel]
+        ]
+        results.extend(child.result(timeout) for child in children)
+    return results
 
 
 def peak_rss_in_subprocess(framework: str,

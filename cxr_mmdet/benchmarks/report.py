@@ -90,6 +90,16 @@ def _mark(goals: dict, key: str) -> str:
             f'{"met" if goal["met"] else "MISSED"}')
 
 
+def _channels_last_row(what: str, section: dict) -> tuple:
+    plugin = section['plugin_channels_last']['images_per_s']
+    ref = section['torchvision_channels_last']['images_per_s']
+    gain = section['channels_last_speedup']
+    return (f'{what}, both channels_last (gain)',
+            f'{_fmt(plugin)} ({gain["plugin"]:.2f}x)',
+            f'torchvision {_fmt(ref)} ({gain["torchvision"]:.2f}x)',
+            f'{section["ratio_channels_last"]:.2f}x', '-')
+
+
 def table_rows(figures: dict) -> list[tuple[str, str, str, str, str]]:
     """Rows of (what, plugin, reference, ratio, goal)."""
     goals = goal_values(figures)
@@ -100,6 +110,8 @@ def table_rows(figures: dict) -> list[tuple[str, str, str, str, str]]:
                      _fmt(tr['plugin']['images_per_s']),
                      f'torchvision {_fmt(tr["torchvision"]["images_per_s"])}',
                      f'{tr["ratio"]:.2f}x', _mark(goals, 'training_ratio')))
+    if tr and 'ratio_channels_last' in tr:
+        rows.append(_channels_last_row('Training', tr))
     fr = figures.get('flop_rate')
     if fr:
         rows.append(('Training GFLOP/s vs fp32 matmul',
@@ -107,6 +119,11 @@ def table_rows(figures: dict) -> list[tuple[str, str, str, str, str]]:
                           1), f'matmul {_fmt(fr["matmul_gflops"], 1)}',
                      f'{fr["percent_of_matmul"]:.0f}%',
                      _mark(goals, 'training_percent_of_matmul')))
+    if fr and 'percent_of_matmul_channels_last' in fr:
+        rows.append(('Training GFLOP/s, plugin channels_last',
+                     _fmt(fr['plugin_channels_last']['achieved_gflops'],
+                          1), f'matmul {_fmt(fr["matmul_gflops"], 1)}',
+                     f'{fr["percent_of_matmul_channels_last"]:.0f}%', '-'))
     if fr and 'dense_gflops' in fr['plugin']:
 
         def conv(name):
@@ -121,6 +138,8 @@ def table_rows(figures: dict) -> list[tuple[str, str, str, str, str]]:
                      _fmt(inf['plugin']['images_per_s']), f'torchvision '
                      f'{_fmt(inf["torchvision"]["images_per_s"])}',
                      f'{inf["ratio"]:.2f}x', _mark(goals, 'inference_ratio')))
+    if inf and 'ratio_channels_last' in inf:
+        rows.append(_channels_last_row('Inference', inf))
     dp = figures.get('data_pipeline')
     if dp:
         rows.append((f'Data pipeline images/s ({dp["num_workers"]} workers)',

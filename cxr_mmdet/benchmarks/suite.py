@@ -18,7 +18,13 @@ SECTIONS = ('training', 'inference', 'data_pipeline', 'data_prep',
 
 @dataclass
 class BenchmarkSettings:
-    """Sizes of a benchmark run (the defaults are the full run)."""
+    """Sizes of a benchmark run (the defaults are the full run).
+
+    ``channels_last`` also times channels-last copies of both detectors;
+    ``profile`` profiles one step of each; ``memory_overlap`` starts the
+    memory children first, so that they run beside the other sections
+    (for quick runs only: it disturbs the timings).
+    """
     config: str
     batch_size: int = 8
     image_size: int = 300
@@ -34,6 +40,9 @@ class BenchmarkSettings:
     memory_steps: int = 2
     memory_parallel: int = 2
     memory_frameworks: tuple[str, ...] = ('plugin', 'torchvision')
+    memory_modes: tuple[str, ...] = ('train', 'infer')
+    memory_overlap: bool = False
+    channels_last: bool = True
     profile: bool = False
     sections: tuple[str, ...] = SECTIONS
 
@@ -52,7 +61,10 @@ class BenchmarkSettings:
             eval_images=50,
             eval_dets_per_image=50,
             memory_steps=1,
-            memory_frameworks=('plugin', ))
+            memory_frameworks=('plugin', ),
+            memory_modes=('train', ),
+            memory_overlap=True,
+            channels_last=False)
 
 
 @contextlib.contextmanager
@@ -70,14 +82,16 @@ def quiet_mmengine(level: int = logging.WARNING):
 
 
 def profile_detectors(detectors: dict) -> dict:
-    """One profiled training and inference step of each detector
-    (:func:`~cxr_mmdet.benchmarks.timing.profile_step`)."""
+    """One profiled training and inference step of the plugin and of
+    torchvision (:func:`~cxr_mmdet.benchmarks.timing.profile_step`)."""
+    from .detectors import FRAMEWORKS
     from .timing import profile_step
     return {
         mode: {
-            name: profile_step(
-                det.train_step if mode == 'training' else det.infer_step)
-            for name, det in detectors.items()
+            name:
+            profile_step(detectors[name].train_step if mode ==
+                         'training' else detectors[name].infer_step)
+            for name in FRAMEWORKS
         }
         for mode in ('training', 'inference')
     }
@@ -100,10 +114,10 @@ def run_suite(settings: BenchmarkSettings,
         section run, each a dict of figures; ``seconds`` per section.
     """
     from .data_pipeline import benchmark_data_pipeline
-    from .detectors import build_detectors
+    from .detectors import build_detectors, load_config
     from .evaluation import benchmark_evaluation
     from .machine import describe_machine, matmul_rate
-    from .memory import peak_rss_in_subprocesses
+    from .memory import MemoryChild, peak_rss_in_subprocesses
     from .synthetic import synthetic_batch
     from .training import benchmark_inference, benchmark_training, flop_rate
 
@@ -125,23 +139,34 @@ def run_suite(settings: BenchmarkSettings,
         seconds[name] = round(time.perf_counter() - start, 2)
         return result
 
-    matmuls = [
-        timed(
-            'matmul',
-            lambda: matmul_rate(settings.matmul_size, settings.matmul_repeats))
-    ]
+    memory_jobs = [(name, mode) for mode in settings.memory_modes
+                   for name in settings.memory_frameworks]
+    children = []
+    if 'memory' in sections and settings.memory_overlap:
+        children = [
+            MemoryChild(name, mode, settings.config, settings.batch_size,
+                        settings.memory_steps) for name, mode in memory_jobs
+        ]
+
+    # parsed once (mmdet's base configs take a second to read)
+    cfg = load_config(settings.config)
+
+    def machine_rate():
+        return matmul_rate(settings.matmul_size, settings.matmul_repeats)
+
+    matmuls = [timed('matmul', machine_rate)]
     detectors = None
     if sections & {'training', 'inference'}:
         batch = synthetic_batch(settings.batch_size, settings.image_size)
-        detectors = timed('build',
-                          lambda: build_detectors(settings.config, batch))
+        detectors = timed(
+            'build',
+            lambda: build_detectors(cfg, batch, settings.channels_last))
     if 'training' in sections:
         figures['training'] = timed(
             'training', lambda: benchmark_training(detectors, settings.warmup,
                                                    settings.iters))
-        # the machine's rate: best of before and after the training run
-        matmuls.append(
-            matmul_rate(settings.matmul_size, settings.matmul_repeats))
+        # the machine's rate: the best of before and after training
+        matmuls.append(machine_rate())
     if 'inference' in sections:
         figures['inference'] = timed(
             'inference', lambda: benchmark_inference(detectors, settings.
@@ -152,15 +177,14 @@ def run_suite(settings: BenchmarkSettings,
     best = max(matmuls, key=lambda m: m['best_gflops'])
     figures['matmul'] = dict(best, runs=[m['best_gflops'] for m in matmuls])
     if 'training' in sections:
-        figures['flop_rate'] = flop_rate(figures['training'], best)
-        if 'profile' in figures:
-            # the rate of the convolutions alone: FLOPs over their time
-            for name, prof in figures['profile']['training'].items():
-                figures['flop_rate'][name]['dense_gflops'] = (
-                    figures['training'][name]['flops'] / prof['dense_s'] /
-                    1e9)
-                figures['flop_rate'][name]['dense_share'] = prof[
-                    'dense_share']
+        rate = flop_rate(figures['training'], best)
+        for name, prof in figures.get('profile', {}).get('training',
+                                                         {}).items():
+            # the convolutions alone: a step's FLOPs over their time
+            flops = figures['training'][name]['flops']
+            rate[name]['dense_gflops'] = flops / prof['dense_s'] / 1e9
+            rate[name]['dense_share'] = prof['dense_share']
+        figures['flop_rate'] = rate
     del detectors
     if 'data_pipeline' in sections:
         consumption = (
@@ -170,7 +194,7 @@ def run_suite(settings: BenchmarkSettings,
         def pipeline():
             with tempfile.TemporaryDirectory() as tmp:
                 return benchmark_data_pipeline(
-                    settings.config,
+                    cfg,
                     tmp,
                     settings.pipeline_images,
                     settings.batch_size,
@@ -186,21 +210,21 @@ def run_suite(settings: BenchmarkSettings,
         def evaluation():
             # pycocotools prints its summaries: not benchmark output
             with contextlib.redirect_stdout(io.StringIO()):
-                return benchmark_evaluation(settings.config,
-                                            settings.eval_images,
+                return benchmark_evaluation(cfg, settings.eval_images,
                                             settings.eval_dets_per_image)
 
         figures['evaluation'] = timed('evaluation', evaluation)
     if 'memory' in sections:
 
         def memory():
-            jobs = [(name, mode) for mode in ('train', 'infer')
-                    for name in settings.memory_frameworks]
-            found = peak_rss_in_subprocesses(jobs, settings.config,
-                                             settings.batch_size,
-                                             settings.memory_steps,
-                                             settings.memory_parallel)
-            out: dict = {'train': {}, 'infer': {}}
+            if children:
+                found = [child.result() for child in children]
+            else:
+                found = peak_rss_in_subprocesses(memory_jobs, settings.config,
+                                                 settings.batch_size,
+                                                 settings.memory_steps,
+                                                 settings.memory_parallel)
+            out: dict = {mode: {} for mode in settings.memory_modes}
             for item in found:
                 out[item['mode']][item['framework']] = item
             return out

@@ -80,8 +80,8 @@ def count_flops(step: Callable[[], Any]) -> dict:
 
 #: aten ops that do the dense maths of a conv net (forward and backward).
 DENSE_OPS = ('aten::mkldnn_convolution', 'aten::convolution_backward',
-             'aten::addmm', 'aten::mm', 'aten::bmm',
-             'aten::_convolution', 'aten::cudnn_convolution')
+             'aten::addmm', 'aten::mm', 'aten::bmm', 'aten::_convolution',
+             'aten::cudnn_convolution')
 
 
 def profile_step(step: Callable[[], Any], top: int = 12) -> dict:
@@ -101,8 +101,8 @@ def profile_step(step: Callable[[], Any], top: int = 12) -> dict:
         step()
     events = prof.key_averages()
     total = sum(e.self_cpu_time_total for e in events) / 1e6
-    dense = sum(e.self_cpu_time_total for e in events
-                if e.key in DENSE_OPS) / 1e6
+    dense = sum(e.self_cpu_time_total
+                for e in events if e.key in DENSE_OPS) / 1e6
     ranked = sorted(events, key=lambda e: -e.self_cpu_time_total)[:top]
     return dict(
         total_s=total,

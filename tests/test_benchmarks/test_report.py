@@ -97,3 +97,22 @@ def test_format_table_shows_the_profile_row_when_profiled():
     rows = [r for r in format_table(fig).splitlines() if r.startswith('|')]
     assert len(rows) == 2 + 10
     assert any('80% at 150 GFLOP/s' in r for r in rows)
+
+
+def test_channels_last_rows_and_rate():
+    fig = figures()
+    tr = fig['training']
+    tr['plugin_channels_last'] = dict(
+        images_per_s=1.32, median_step_s=8 / 1.32)
+    tr['torchvision_channels_last'] = dict(images_per_s=1.2)
+    tr['ratio_channels_last'] = 1.1
+    tr['channels_last_speedup'] = dict(plugin=1.2, torchvision=1.2)
+    fig['flop_rate'] = flop_rate(tr, dict(best_gflops=200.0))
+    # same FLOPs in less time
+    assert fig['flop_rate']['percent_of_matmul_channels_last'] == \
+        pytest.approx(66.0)
+    rows = [r for r in format_table(fig).splitlines() if r.startswith('|')]
+    assert len(rows) == 2 + 11
+    assert any('channels_last (gain)' in r and '1.32 (1.20x)' in r
+               for r in rows)
+    assert any('plugin channels_last' in r and '66%' in r for r in rows)

@@ -16,16 +16,16 @@ def load_tool():
     return module
 
 
-def positive_numbers(value) -> list:
+def numbers_in(value) -> list:
     """Every int/float inside ``value`` (bools excluded)."""
     if isinstance(value, bool):
         return []
     if isinstance(value, (int, float)):
         return [value]
     if isinstance(value, dict):
-        return [n for v in value.values() for n in positive_numbers(v)]
+        return [n for v in value.values() for n in numbers_in(v)]
     if isinstance(value, list):
-        return [n for v in value for n in positive_numbers(v)]
+        return [n for v in value for n in numbers_in(v)]
     return []
 
 
@@ -69,20 +69,18 @@ def test_quick_benchmark_writes_every_section(tmp_path, capsys):
         saved['evaluation']['total_s'],
         'memory train':
         saved['memory']['train']['plugin']['peak_rss_mb'],
-        'memory infer':
-        saved['memory']['infer']['plugin']['peak_rss_mb'],
     }
     for name, value in checks.items():
         assert isinstance(value, (int, float)) and value > 0, (name, value)
     for section in ('training', 'inference', 'data_pipeline', 'evaluation',
                     'memory'):
-        assert all(n >= 0 for n in positive_numbers(saved[section])), section
+        assert all(n >= 0 for n in numbers_in(saved[section])), section
     # the two SSD300-VGG16 do the same convolutions
     plugin_flops = saved['training']['plugin']['flops']
     assert plugin_flops == saved['training']['torchvision']['flops'] > 0
-    # a training step needs more memory than inference
-    assert (saved['memory']['train']['plugin']['peak_rss_mb']
-            > saved['memory']['infer']['plugin']['peak_rss_mb'])
+    # a training step holds activations and gradients beyond the model
+    memory = saved['memory']['train']['plugin']
+    assert memory['peak_rss_mb'] > memory['before_steps_mb'] > 100
     assert set(saved['goals']) == {
         'training_ratio', 'inference_ratio', 'training_percent_of_matmul',
         'pipeline_ratio', 'table_prep_s', 'evaluation_s'
@@ -90,5 +88,5 @@ def test_quick_benchmark_writes_every_section(tmp_path, capsys):
     assert figures['training']['ratio'] == saved['training']['ratio']
     printed = capsys.readouterr().out
     tables = [line for line in printed.splitlines() if line.startswith('|')]
-    assert len(tables) == 2 + 9
+    assert len(tables) == 2 + 8  # quick: no inference memory row
     assert printed.count('| What ') == 1
