@@ -26,4 +26,8 @@ custom_hooks = [
     dict(type='CheckInvalidLossHook', interval=50, priority='VERY_LOW'),
     dict(type='CheckpointMetricsHook'),
     dict(type='ROCCurveHook'),
+    # exact resume: random state in checkpoints; epoch checkpoints
+    # re-saved after their validation (ReduceOnPlateau state)
+    dict(type='RNGStateHook'),
+    dict(type='CheckpointAfterValHook'),
 ]

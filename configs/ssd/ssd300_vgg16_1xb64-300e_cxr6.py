@@ -57,6 +57,10 @@ custom_hooks = [
     dict(type='ClassWeightHook'),
     dict(type='CheckpointMetricsHook'),
     dict(type='ROCCurveHook'),
+    # exact resume: random state in checkpoints; epoch checkpoints
+    # re-saved after their validation (ReduceOnPlateau state)
+    dict(type='RNGStateHook'),
+    dict(type='CheckpointAfterValHook'),
 ]
 env_cfg = dict(cudnn_benchmark=True)
 # COCO-pretrained SSD300: a local path to mmdet's ssd300_coco checkpoint

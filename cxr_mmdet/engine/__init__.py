@@ -1,4 +1,8 @@
 # Copyright (c) cxr_mmdet contributors. All rights reserved.
-from .hooks import CheckpointMetricsHook, ClassWeightHook, ROCCurveHook
+from .hooks import (CheckpointAfterValHook, CheckpointMetricsHook,
+                    ClassWeightHook, RNGStateHook, ROCCurveHook)
 
-__all__ = ['CheckpointMetricsHook', 'ClassWeightHook', 'ROCCurveHook']
+__all__ = [
+    'CheckpointAfterValHook', 'CheckpointMetricsHook', 'ClassWeightHook',
+    'RNGStateHook', 'ROCCurveHook'
+]
