@@ -6,14 +6,23 @@ process killed during the write leaves a truncated ``epoch_N.pth`` (and a
 ``last_checkpoint`` pointing at it). The replacement below writes local
 checkpoints to a temporary file in the same folder, fsyncs it and renames
 it over the target (``os.replace`` is atomic on POSIX), so a kill leaves
-either the old file or the new one, never half of one. Remote URIs keep
-mmengine's own path.
+either the old file or the new one, never half of one. The temporary file
+a killed write leaves behind (``.<name>.<random>.tmp``) is removed by the
+next successful write of the same name. Remote URIs keep mmengine's own
+path.
+
+mmengine writes ``last_checkpoint`` (the name auto-resume reads) in place
+after the checkpoint, so a kill in between can leave it empty; and it may
+name a checkpoint deleted since. :func:`find_latest_checkpoint` then falls
+back to the newest ``epoch_N.pth``/``iter_N.pth`` in the work dir.
 """
 from __future__ import annotations
 
+import glob
 import io
 import os
 import os.path as osp
+import re
 import tempfile
 
 _ORIGINAL = None
@@ -47,10 +56,61 @@ def atomic_save_checkpoint(checkpoint: dict,
         if osp.exists(tmp_path):
             os.remove(tmp_path)
         raise
+    _remove_stale_temporaries(filename)
+
+
+def _remove_stale_temporaries(filename: str) -> None:
+    """Delete what killed writes of ``filename`` left behind."""
+    pattern = osp.join(
+        glob.escape(osp.dirname(filename)),
+        f'.{glob.escape(osp.basename(filename))}.*.tmp')
+    for stale in glob.glob(pattern):
+        try:
+            os.remove(stale)
+        except OSError:
+            pass
+
+
+_NUMBERED = re.compile(r'^(epoch|iter)_(\d+)\.pth$')
+
+
+def find_latest_checkpoint(path: str) -> str | None:
+    """Drop-in for mmengine's ``find_latest_checkpoint`` (auto-resume).
+
+    Returns the file ``last_checkpoint`` names if it exists; otherwise
+    (no, empty or stale ``last_checkpoint``) the highest-numbered
+    ``epoch_N.pth`` or ``iter_N.pth`` of ``path``, or None.
+    """
+    from mmengine.logging import print_log
+    save_file = osp.join(path, 'last_checkpoint')
+    named = None
+    if osp.exists(save_file):
+        with open(save_file) as f:
+            named = f.read().strip()
+        if named and ('://' in named or osp.isfile(named)):
+            return named
+    found = []
+    for name in os.listdir(path) if osp.isdir(path) else []:
+        match = _NUMBERED.match(name)
+        if match and osp.isfile(osp.join(path, name)):
+            found.append((match.group(1) == 'iter', int(match.group(2)),
+                          name))
+    latest = osp.join(path, max(found)[2]) if found else None
+    if named is None and latest is None:
+        print_log('Did not find last_checkpoint to be resumed.',
+                  logger='current')
+        return None
+    print_log(
+        f'last_checkpoint in {path!r} names {named!r}, which does not '
+        f'exist; the latest checkpoint found is {latest!r}',
+        logger='current',
+        level=30)
+    return latest
 
 
 def install_atomic_checkpoint_save() -> bool:
-    """Route mmengine's ``Runner.save_checkpoint`` through the atomic writer.
+    """Route mmengine's ``Runner.save_checkpoint`` through the atomic writer
+    and its auto-resume through :func:`find_latest_checkpoint`.
 
     Returns:
         bool: True when installed now, False when it already was.
@@ -62,4 +122,5 @@ def install_atomic_checkpoint_save() -> bool:
         return False
     _ORIGINAL = ckpt_mod.save_checkpoint
     runner_mod.save_checkpoint = atomic_save_checkpoint
+    runner_mod.find_latest_checkpoint = find_latest_checkpoint
     return True

@@ -23,10 +23,17 @@ pickle walk from any allowed object to ``__globals__`` and run anything, so
 the name ``builtins.getattr`` is bound instead to
 :func:`history_buffer_getattr`, which returns only the registered
 statistics methods of ``HistoryBuffer`` and refuses everything else.
+
+A refusal surfaces through mmengine's ``CheckpointLoader`` as
+:class:`UnsafeCheckpointError` (a ``pickle.UnpicklingError``) naming the
+file and the refused global, instead of torch's generic advice to retry
+with ``weights_only=False``.
 """
 from __future__ import annotations
 
 import importlib
+import pickle
+import re
 
 #: ``module:qualname`` of every global that mmengine/mmdet checkpoints hold
 #: beyond what torch allows by default. Entries absent from the installed
@@ -55,6 +62,28 @@ CHECKPOINT_SAFE_GLOBALS: tuple[str, ...] = (
     'numpy.dtypes:StrDType',
     'numpy.dtypes:ObjectDType',
 )
+
+
+class UnsafeCheckpointError(pickle.UnpicklingError):
+    """A checkpoint holding an object outside the allow-list."""
+
+
+def refusal_message(filename: str, error: BaseException) -> str:
+    """Say which file was refused and why, from torch's error."""
+    text = str(error)
+    match = re.search(r'GLOBAL ([\w.]+)', text)
+    if match:
+        reason = f'it references the global {match.group(1)!r}'
+    else:
+        # torch wraps the unpickler's reason between its own paragraphs
+        parts = [p.strip() for p in text.split('\n\n') if p.strip()]
+        reason = (parts[1] if len(parts) >= 3 else
+                  parts[0] if parts else type(error).__name__)
+    return (f'refused to load checkpoint {filename!r}: {reason}. Only the '
+            'types on the checkpoint allow-list '
+            '(cxr_mmdet.compat.CHECKPOINT_SAFE_GLOBALS) are unpickled, '
+            'since anything else could run code; load checkpoints only '
+            'from sources you trust.')
 
 
 def history_buffer_getattr(obj, name: str):
@@ -112,4 +141,26 @@ def install_checkpoint_allowlist() -> list:
         warnings.simplefilter('ignore', DeprecationWarning)
         objs = resolve_safe_globals()
     add(objs + [(history_buffer_getattr, 'builtins.getattr')])
+    _install_refusal_message()
     return objs
+
+
+def _install_refusal_message() -> None:
+    """Re-raise refusals of mmengine's checkpoint loader with the file."""
+    from mmengine.runner.checkpoint import CheckpointLoader
+    current = CheckpointLoader.__dict__['load_checkpoint'].__func__
+    if getattr(current, '_cxr_refusal', False):
+        return
+
+    def load_checkpoint(cls, filename, map_location=None, logger='current'):
+        try:
+            return current(cls, filename, map_location, logger)
+        except UnsafeCheckpointError:
+            raise
+        except pickle.UnpicklingError as err:
+            raise UnsafeCheckpointError(refusal_message(filename,
+                                                        err)) from err
+
+    load_checkpoint._cxr_refusal = True
+    load_checkpoint.__doc__ = current.__doc__
+    CheckpointLoader.load_checkpoint = classmethod(load_checkpoint)
