@@ -125,7 +125,10 @@ class CXRVOCDataset(XMLDataset):
     - XML is parsed with ``defusedxml`` (no entity expansion, no XXE);
     - an image listed but absent from disk is skipped with a warning and
       counted in ``missing_images``; at training time, an image that fails
-      to decode is replaced by another sample (see ``CXRLoadImageFromFile``).
+      to decode is replaced by another sample (see ``CXRLoadImageFromFile``);
+    - an image set that yields no image (empty file, or every image
+      missing) and a box more than ``BOX_TOLERANCE`` pixels outside its
+      image are errors naming the file.
 
     ``filter_cfg=dict(filter_empty_gt=True)`` drops negatives in training
     only; in ``test_mode`` every image is kept.
@@ -136,6 +139,8 @@ class CXRVOCDataset(XMLDataset):
     """
 
     METAINFO = dict(classes=CXR_CLASSES, palette=CXR_PALETTE)
+    #: How far (pixels) a box may reach outside its image.
+    BOX_TOLERANCE = 1.0
 
     def __init__(self,
                  *args,
@@ -161,10 +166,8 @@ class CXRVOCDataset(XMLDataset):
         self.missing_images = []
         data_list = []
         img_ids = list_from_file(self.ann_file, backend_args=self.backend_args)
+        img_ids = [i.strip() for i in img_ids if i.strip()]
         for img_id in img_ids:
-            img_id = img_id.strip()
-            if not img_id:
-                continue
             _safe_relative(img_id, self.ann_file)
             xml_path = osp.join(self.sub_data_root, self.ann_subdir,
                                 f'{img_id}.xml')
@@ -188,6 +191,12 @@ class CXRVOCDataset(XMLDataset):
                 f'{" ..." if len(self.missing_images) > 10 else ""}',
                 logger='current',
                 level=30)
+        if not data_list:
+            raise AnnotationError(
+                f'{self.ann_file}: the image set yields no image (it lists '
+                f'{len(img_ids)} ids, {len(self.missing_images)} of them '
+                'missing on disk); an empty split cannot be trained or '
+                'evaluated')
         return data_list
 
     def parse_data_info(self, img_info: dict) -> dict | None:
@@ -205,8 +214,13 @@ class CXRVOCDataset(XMLDataset):
         width, height = ann['width'], ann['height']
         if width is None or height is None:
             from PIL import Image
-            with Image.open(img_path) as im:
-                width, height = im.size
+            try:
+                with Image.open(img_path) as im:
+                    width, height = im.size
+            except Exception as e:  # any decoder error
+                raise AnnotationError(
+                    f'{xml_path}: no <size>, and the size of {img_path!r} '
+                    f'cannot be read ({type(e).__name__}: {e})') from e
         instances = []
         img_labels = [0] * len(self.cat2label)
         for obj in ann['objects']:
@@ -220,6 +234,13 @@ class CXRVOCDataset(XMLDataset):
                 self.unknown_objects[obj['name']] += 1
                 continue
             bbox = obj['bbox']
+            tol = self.BOX_TOLERANCE
+            if (bbox[0] < -tol or bbox[1] < -tol or bbox[2] > width + tol
+                    or bbox[3] > height + tol):
+                raise AnnotationError(
+                    f'{xml_path}: object {obj["name"]!r} has a box '
+                    f'{[v + 1 for v in bbox]!r} outside the image '
+                    f'({width} x {height})')
             ignore = bool(obj['difficult'])
             min_size = self.bbox_min_size
             if min_size is not None and not self.test_mode and (
