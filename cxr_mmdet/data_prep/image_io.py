@@ -140,13 +140,24 @@ def read_dicom_uint8(path: str | os.PathLike) -> np.ndarray:
 
 
 def read_image_uint8(path: str | os.PathLike) -> np.ndarray:
-    """Read any supported image as an 8-bit grayscale array ``(H, W)``."""
-    if is_dicom(path):
-        return read_dicom_uint8(path)
-    with Image.open(path) as img:
-        if img.mode in ('I;16', 'I;16B', 'I;16L', 'I', 'F'):
-            return to_uint8(np.asarray(img))
-        return np.asarray(img.convert('L'))
+    """Read any supported image as an 8-bit grayscale array ``(H, W)``.
+
+    Raises:
+        ValueError: naming the file, if it cannot be decoded (empty,
+            truncated, not an image, DICOM without pixel data, ...).
+    """
+    try:
+        if is_dicom(path):
+            return read_dicom_uint8(path)
+        with Image.open(path) as img:
+            if img.mode in ('I;16', 'I;16B', 'I;16L', 'I', 'F'):
+                return to_uint8(np.asarray(img))
+            return np.asarray(img.convert('L'))
+    except Exception as err:  # noqa: BLE001 - any decoder error
+        if isinstance(err, ValueError) and os.fspath(path) in str(err):
+            raise
+        raise ValueError(f'{os.fspath(path)}: cannot read image: '
+                         f'{type(err).__name__}: {err}') from err
 
 
 @dataclass(frozen=True)

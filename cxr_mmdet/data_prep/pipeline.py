@@ -14,7 +14,10 @@ stages around the only thing it needs from the image files, their sizes:
 :func:`prepare_dataset` runs the whole job: read tables, read image sizes,
 the two stages, convert images, write the VOC tree, ``labels.csv`` and
 ``summary.json``. Output appears whole or not at all: it is written into a
-temporary folder beside ``out`` and renamed at the end.
+temporary folder beside ``out`` and renamed at the end. A run killed
+midway leaves the previous ``out`` (or none) and its temporary folder; the
+next run removes that folder (and, if the kill fell between the two renames
+that swap an old ``out`` for the new one, first puts the old ``out`` back).
 
 Output layout::
 
@@ -34,7 +37,8 @@ out per class, boxes merged from several, images that needed WBF);
 (per split: images, positive and negative images, images per source,
 groups, boxes per class, images per class); ``missing_images``,
 ``unreadable_images`` and ``images_lost_after_split`` (chosen for a split
-but not written: a missing negative or a file that failed to convert).
+but not written: a missing negative or a file that failed to convert);
+``recovered_from_interrupted_run`` (see :func:`recover_interrupted_run`).
 """
 from __future__ import annotations
 
@@ -470,6 +474,7 @@ def prepare_dataset(config: PrepareConfig) -> dict:
             ``strict`` on any missing or unreadable image.
     """
     config.validate()
+    recovered = recover_interrupted_run(config.out)
     out = _check_paths(config)
     label_maps = (
         load_label_maps(config.label_map)
@@ -478,7 +483,11 @@ def prepare_dataset(config: PrepareConfig) -> dict:
     tables, drops = _read_sources(config)
     selected = select_rows(tables, label_maps, drops, strict=config.strict)
 
-    problems: dict = {'missing_images': [], 'unreadable_images': {}}
+    problems: dict = {
+        'missing_images': [],
+        'unreadable_images': {},
+        'recovered': recovered
+    }
     located = _locate(selected.boxes, folders, True, problems)
     _raise_if_strict(config, problems)
     sizes = {k: v[1] for k, v in located.items()}
@@ -508,6 +517,46 @@ def prepare_dataset(config: PrepareConfig) -> dict:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return summary
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    return True
+
+
+def recover_interrupted_run(out: str | os.PathLike) -> list[str]:
+    """Clean up after a preparation into ``out`` that was killed.
+
+    Folders ``.<name>.tmp-<pid>`` and ``.<name>.old-<pid>`` beside ``out``
+    whose process no longer runs are leftovers: a temporary output is
+    removed; an old output is moved back to ``out`` if ``out`` is missing
+    (the kill fell between the two renames of :func:`_replace`), else
+    removed.
+
+    Returns:
+        list[str]: what was done, one line per folder.
+    """
+    out = Path(out).resolve()
+    if not out.parent.is_dir():
+        return []
+    done = []
+    for kind in ('old', 'tmp'):
+        for path in sorted(out.parent.glob(f'.{out.name}.{kind}-*')):
+            pid = path.name.rsplit('-', 1)[1]
+            if not pid.isdigit() or _pid_alive(int(pid)):
+                continue
+            if kind == 'old' and not out.exists():
+                path.rename(out)
+                done.append(f'restored {os.fspath(out)} from {path.name}')
+            else:
+                shutil.rmtree(path, ignore_errors=True)
+                done.append(f'removed {path.name}')
+    return done
 
 
 def _replace(tmp: Path, out: Path) -> None:
@@ -575,6 +624,7 @@ def _write_dataset(tmp: Path, config: PrepareConfig, prepared: PreparedTables,
         'unreadable_images': dict(sorted(
             problems['unreadable_images'].items())),
         'images_lost_after_split': len(lost),
+        'recovered_from_interrupted_run': problems.get('recovered', []),
         'splits': summarise_splits(images, boxes),
     }
     with open(tmp / 'summary.json', 'w', encoding='utf-8') as f:
