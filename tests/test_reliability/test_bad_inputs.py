@@ -185,129 +185,78 @@ class PrepCase:
 
 
 NIH_1 = '00000001_000'
+# yapf: disable
 PREP_CASES = {
-    'truncated PNG':
-    PrepCase(
+    'truncated PNG': PrepCase(
         _replace_file('vinbig/v2.png', lambda b: b[:len(b) // 2]),
-        unreadable=('v2', ),
-        lost=('v2', ),
+        unreadable=('v2', ), lost=('v2', ),
         summary={'images_lost_after_split': 1}),
     # an image whose header cannot be read has no size: its box rows are
     # counted as missing_image (see fit_boxes_to_images)
-    'zero-byte file':
-    PrepCase(
+    'zero-byte file': PrepCase(
         _replace_file('vinbig/v3.png', lambda b: b''),
-        dropped={'vinbig': {
-            'missing_image': 1
-        }},
-        unreadable=('v3', ),
-        lost=('v3', )),
-    'text file named .png':
-    PrepCase(
+        dropped={'vinbig': {'missing_image': 1}},
+        unreadable=('v3', ), lost=('v3', )),
+    'text file named .png': PrepCase(
         _replace_file(f'nih/{NIH_1}.png', lambda b: b'not an image\n'),
-        dropped={'nih': {
-            'missing_image': 1
-        }},
-        unreadable=(NIH_1, ),
-        lost=(NIH_1, )),
-    'DICOM without pixel data':
-    PrepCase(
-        _dicom_without_pixels,
-        unreadable=('v4', ),
-        lost=('v4', ),
+        dropped={'nih': {'missing_image': 1}},
+        unreadable=(NIH_1, ), lost=(NIH_1, )),
+    'DICOM without pixel data': PrepCase(
+        _dicom_without_pixels, unreadable=('v4', ), lost=('v4', ),
         summary={'images_lost_after_split': 1}),
-    'inverted box (negative width)':
-    PrepCase(
+    'inverted box (negative width)': PrepCase(
         _append_nih(f'{NIH_1}.png,Cardiomegaly,30,10,-12,20'),
-        dropped={'nih': {
-            'inverted_box': 1
-        }}),
-    'zero-area box':
-    PrepCase(
+        dropped={'nih': {'inverted_box': 1}}),
+    'zero-area box': PrepCase(
         _append_vin(['v1', 'Pleural thickening', 'R2', '10', '10', '10',
                      '30']),
-        dropped={'vinbig': {
-            'zero_area_box': 1
-        }}),
-    'NaN coordinates':
-    PrepCase(
+        dropped={'vinbig': {'zero_area_box': 1}}),
+    'NaN coordinates': PrepCase(
         _append_nih(f'{NIH_1}.png,Effusion,nan,10,5,5'),
-        dropped={'nih': {
-            'missing_coordinates': 1
-        }}),
-    'infinite coordinates':
-    PrepCase(
-        _append_vin(['v2', 'Pulmonary fibrosis', 'R2', '5', '5', 'inf', '25']),
-        dropped={'vinbig': {
-            'non_finite_coordinates': 1
-        }}),
-    'box outside the image':
-    PrepCase(
+        dropped={'nih': {'missing_coordinates': 1}}),
+    'infinite coordinates': PrepCase(
+        _append_vin(['v2', 'Pulmonary fibrosis', 'R2', '5', '5', 'inf',
+                     '25']),
+        dropped={'vinbig': {'non_finite_coordinates': 1}}),
+    'box outside the image': PrepCase(
         _append_nih(f'{NIH_1}.png,Effusion,500,10,20,20'),
-        dropped={'nih': {
-            'outside_image': 1
-        }}),
-    'non-numeric coordinates':
-    PrepCase(
+        dropped={'nih': {'outside_image': 1}}),
+    'non-numeric coordinates': PrepCase(
         _append_vin(['v3', 'Nodule/Mass', 'R1', 'abc', '5', '15', '15']),
-        dropped={'vinbig': {
-            'non_numeric_coordinates': 1
-        }}),
-    'duplicate row':
-    PrepCase(
+        dropped={'vinbig': {'non_numeric_coordinates': 1}}),
+    'duplicate row': PrepCase(
         _append_vin(['v1', 'Pleural thickening', 'R1', '10', '10', '20',
                      '30']),
-        dropped={'vinbig': {
-            'duplicate_row': 1
-        }}),
-    'unknown label':
-    PrepCase(
+        dropped={'vinbig': {'duplicate_row': 1}}),
+    'unknown label': PrepCase(
         _append_nih(f'{NIH_1}.png,Hernia,5,5,10,10'),
-        dropped={'nih': {
-            'unmapped_label': 1
-        }},
-        summary={'unmapped_labels': {
-            'nih': {
-                'Hernia': 1
-            }
-        }}),
-    'id with ../':
-    PrepCase(
+        dropped={'nih': {'unmapped_label': 1}},
+        summary={'unmapped_labels': {'nih': {'Hernia': 1}}}),
+    'id with ../': PrepCase(
         _append_nih('../00000002_000.png,Effusion,5,5,10,10'),
-        dropped={'nih': {
-            'unsafe_image_id': 1
-        }},
+        dropped={'nih': {'unsafe_image_id': 1}},
         summary={'rejected_image_ids': ['../00000002_000.png']}),
-    'absolute path id':
-    PrepCase(
-        _append_vin(['/etc/passwd', 'Cardiomegaly', 'R1', '1', '1', '5', '5']),
-        dropped={'vinbig': {
-            'unsafe_image_id': 1
-        }},
+    'absolute path id': PrepCase(
+        _append_vin(['/etc/passwd', 'Cardiomegaly', 'R1', '1', '1', '5',
+                     '5']),
+        dropped={'vinbig': {'unsafe_image_id': 1}},
         summary={'rejected_image_ids': ['/etc/passwd']}),
-    'unsafe id with --strict':
-    PrepCase(
+    'unsafe id with --strict': PrepCase(
         _append_nih('../00000002_000.png,Effusion,5,5,10,10'),
         error=(ValueError, r'outside the output.*\.\./00000002_000'),
         options=dict(strict=True)),
-    'CSV missing a column':
-    PrepCase(
+    'CSV missing a column': PrepCase(
         _drop_vin_column('rad_id'),
         error=(ValueError, r"train\.csv: missing columns \['rad_id'\]")),
-    'CSV not a table':
-    PrepCase(
+    'CSV not a table': PrepCase(
         _replace_file('BBox_List_2017.csv', lambda b: b'\x00\xff' * 40),
         error=(ValueError, r'BBox_List_2017\.csv')),
-    'empty test split (--test-fraction 0)':
-    PrepCase(
+    'empty test split (--test-fraction 0)': PrepCase(
         lambda raw: None,
         options=dict(test_fraction=0.0),
-        summary={'splits': {
-            'test': {
-                'images': 0
-            }
-        }}),
+        summary={'splits': {'test': {'images': 0}}}),
 }
+# yapf: enable
 
 
 def _subset(expected, actual, path=''):
@@ -431,47 +380,40 @@ class DatasetCase:
     match: str = ''
 
 
+# yapf: disable
 DATASET_CASES = {
-    'truncated PNG':
-    DatasetCase(_corrupt_image(lambda b: b[:len(b) // 2]), 'skip'),
-    'zero-byte file':
-    DatasetCase(_corrupt_image(lambda b: b''), 'skip'),
-    'text file named .png':
-    DatasetCase(_corrupt_image(lambda b: b'not an image\n'), 'skip'),
-    'XML without <size>':
-    DatasetCase(_xml_edit(_without_size), 'ok'),
-    'XML without <size>, unreadable image':
-    DatasetCase(
+    'truncated PNG': DatasetCase(
+        _corrupt_image(lambda b: b[:len(b) // 2]), 'skip'),
+    'zero-byte file': DatasetCase(_corrupt_image(lambda b: b''), 'skip'),
+    'text file named .png': DatasetCase(
+        _corrupt_image(lambda b: b'not an image\n'), 'skip'),
+    'XML without <size>': DatasetCase(_xml_edit(_without_size), 'ok'),
+    'XML without <size>, unreadable image': DatasetCase(
         _xml_edit(_without_size, image_too=b''), 'error',
         r'no <size>, and the size of .* cannot be read'),
-    'XML <size> without <width>':
-    DatasetCase(
+    'XML <size> without <width>': DatasetCase(
         _xml_edit(lambda t: t.replace('<width>96</width>', '')), 'error',
         r'missing <width>'),
-    'inverted box':
-    DatasetCase(
+    'inverted box': DatasetCase(
         _xml_edit(lambda t: _first_box(t, _box(50, 5, 20, 40))), 'error',
         'empty or inverted'),
-    'zero-area box':
-    DatasetCase(
+    'zero-area box': DatasetCase(
         _xml_edit(lambda t: _first_box(t, _box(20, 5, 20, 40))), 'error',
         'empty or inverted'),
-    'NaN box':
-    DatasetCase(
+    'NaN box': DatasetCase(
         _xml_edit(lambda t: _first_box(t, _box('NaN', 5, 20, 40))), 'error',
         'not finite'),
-    'box outside the image':
-    DatasetCase(
+    'box outside the image': DatasetCase(
         _xml_edit(lambda t: _first_box(t, _box(50, 5, 400, 40))), 'error',
         r'outside the image \(96 x 96\)'),
-    'image-set id with ../':
-    DatasetCase(
-        _image_set('img_0000\n../../etc/passwd\n'), 'error', 'relative path'),
-    'image-set absolute id':
-    DatasetCase(_image_set('/etc/passwd\n'), 'error', 'relative path'),
-    'empty split':
-    DatasetCase(_image_set('\n'), 'error', 'yields no image'),
+    'image-set id with ../': DatasetCase(
+        _image_set('img_0000\n../../etc/passwd\n'), 'error',
+        'relative path'),
+    'image-set absolute id': DatasetCase(
+        _image_set('/etc/passwd\n'), 'error', 'relative path'),
+    'empty split': DatasetCase(_image_set('\n'), 'error', 'yields no image'),
 }
+# yapf: enable
 
 
 def _dataset(data_root, split, test_mode, pipeline=()):
