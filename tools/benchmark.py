@@ -48,13 +48,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         '--json',
         default=None,
-        help='JSON report path (default OUT_DIR/'
-        'benchmark.json)')
+        help='JSON report path (default OUT_DIR/benchmark.json)')
     parser.add_argument(
         '--quick',
         action='store_true',
-        help='tiny sizes: every section in well under a '
-        'minute; the figures are not meaningful')
+        help='tiny sizes, every section in well under a minute (the '
+        'test suite runs it); the figures are not meaningful')
     parser.add_argument(
         '--sections',
         nargs='+',
@@ -64,19 +63,25 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         '--batch-size', type=int, help='training/inference batch (default 8)')
     parser.add_argument(
-        '--warmup', type=int, help='untimed steps of each model (default 2)')
+        '--warmup',
+        type=int,
+        help='untimed steps of each model (default 1, after the '
+        'FLOP-counted one)')
     parser.add_argument(
-        '--iters', type=int, help='timed steps of each model (default 6)')
+        '--iters', type=int, help='timed steps of each model (default 5)')
     parser.add_argument(
         '--eval-images',
         type=int,
-        help='images of predictions to evaluate '
-        '(default 1000)')
+        help='images of predictions to evaluate (default 1000)')
     parser.add_argument(
         '--profile',
         action='store_true',
         help='also profile one training and inference step of each model '
         '(where the time goes; one more step each)')
+    parser.add_argument(
+        '--no-channels-last',
+        action='store_true',
+        help='do not time the channels-last copies of the two models')
     parser.add_argument(
         '--threads',
         type=int,
@@ -120,6 +125,8 @@ def main(args: argparse.Namespace) -> dict:
             setattr(settings, name, value)
     settings.sections = tuple(args.sections)
     settings.profile = args.profile
+    if args.no_channels_last:
+        settings.channels_last = False
 
     def log(msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)

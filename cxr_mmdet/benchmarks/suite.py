@@ -28,8 +28,8 @@ class BenchmarkSettings:
     config: str
     batch_size: int = 8
     image_size: int = 300
-    warmup: int = 2
-    iters: int = 6
+    warmup: int = 1
+    iters: int = 5
     matmul_size: int = 2048
     matmul_repeats: int = 5
     pipeline_images: int = 64
