@@ -34,11 +34,28 @@ def cpu_model_name() -> str:
     return platform.processor() or platform.machine()
 
 
+#: CPU features that set the fp32/bf16 maths rate, reported when present.
+CPU_FEATURES = ('avx2', 'fma', 'avx512f', 'avx512_bf16', 'amx_tile')
+
+
+def cpu_features() -> list[str]:
+    """The :data:`CPU_FEATURES` the CPU reports (``/proc/cpuinfo``)."""
+    try:
+        with open('/proc/cpuinfo', encoding='utf-8') as f:
+            for line in f:
+                if line.startswith('flags'):
+                    flags = set(line.split(':', 1)[1].split())
+                    return [x for x in CPU_FEATURES if x in flags]
+    except OSError:
+        pass
+    return []
+
+
 def describe_machine() -> dict:
     """CPU model, core counts, torch threads, GPU and library versions.
 
     Returns:
-        dict: ``cpu_model``, ``logical_cpus``, ``usable_cpus`` (the
+        dict: ``cpu_model``, ``cpu_features``, ``logical_cpus``, ``usable_cpus`` (the
         affinity mask), ``torch_threads``, ``torch_interop_threads``,
         ``gpu`` (device name or None), ``load_average`` (1, 5, 15 min at
         the start) and ``versions``.
@@ -61,6 +78,7 @@ def describe_machine() -> dict:
         torch.cuda.get_device_name(0) if torch.cuda.is_available() else None)
     return dict(
         cpu_model=cpu_model_name(),
+        cpu_features=cpu_features(),
         logical_cpus=os.cpu_count(),
         usable_cpus=usable,
         torch_threads=torch.get_num_threads(),
