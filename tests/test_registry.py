@@ -14,6 +14,8 @@ import pytest
     ('HOOKS', 'ClassWeightHook'),
     ('HOOKS', 'CheckpointMetricsHook'),
     ('HOOKS', 'ROCCurveHook'),
+    ('HOOKS', 'RNGStateHook'),
+    ('HOOKS', 'CheckpointAfterValHook'),
 ])
 def test_registered_in_mmdet_registry(registry, name):
     import cxr_mmdet  # noqa: F401

@@ -37,6 +37,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument('--merge-iou', type=float, default=0.4,
                         help="IoU at which VinBig readers' boxes are drawn "
                         'as one lesion')
+    parser.add_argument(
+        '--min-box-size', type=float, default=20.0,
+        help='draw only images whose lesion boxes are all at least this '
+        'many pixels (sqrt of the area) at 300x300, so that a small CPU '
+        'model can learn them in minutes; 0 keeps every image')
     parser.add_argument('--overwrite', action='store_true',
                         help='replace an earlier demo dataset in --out')
     parser.add_argument('--no-progress', action='store_true')
@@ -50,7 +55,8 @@ def main(args: argparse.Namespace) -> dict:
         args.out, num_images=args.num_images, seed=args.seed,
         long_side=args.long_side, negative_fraction=args.negative_fraction,
         nih_share=args.nih_share, num_dicom=args.num_dicom,
-        merge_iou=args.merge_iou, overwrite=args.overwrite,
+        merge_iou=args.merge_iou, min_box_size=args.min_box_size,
+        overwrite=args.overwrite,
         progress=not args.no_progress)
     counts = manifest['counts']
     print(f'wrote {counts["images"]} images '

@@ -180,6 +180,7 @@ def make_demo_dataset(out_dir: str | Path,
                       nih_share: float = 0.5,
                       num_dicom: int = 8,
                       merge_iou: float = 0.4,
+                      min_box_size: float = 0.0,
                       overwrite: bool = False,
                       progress: bool = False) -> dict:
     """Generate the demo dataset in ``out_dir``; return the manifest.
@@ -196,6 +197,8 @@ def make_demo_dataset(out_dir: str | Path,
             them, rounded up, MONOCHROME1).
         merge_iou: IoU at which VinBig readers' boxes of one class count
             as the same lesion (drawn once, in their mean box).
+        min_box_size: draw only positive images whose six-class boxes are
+            all at least this many pixels (sqrt of the area) at 300x300.
         overwrite: replace an earlier demo dataset in ``out_dir``.
         progress: show a tqdm bar.
 
@@ -209,7 +212,7 @@ def make_demo_dataset(out_dir: str | Path,
     nih_bbox = read_nih_bbox_list(find_xrv_table(NIH_BBOX_TABLE))
     vinbig = read_vinbig_table(find_xrv_table(VINBIG_TABLE))
     images = sample_demo_images(nih_bbox, vinbig, num_images, seed,
-                                negative_fraction, nih_share)
+                                negative_fraction, nih_share, min_box_size)
     dicom = _pick_dicom(images, num_dicom, seed)
 
     nih_ids = {im.image_id for im in images if im.source == 'nih'}
@@ -285,7 +288,7 @@ def make_demo_dataset(out_dir: str | Path,
         options=dict(num_images=num_images, seed=seed, long_side=long_side,
                      negative_fraction=negative_fraction,
                      nih_share=nih_share, num_dicom=num_dicom,
-                     merge_iou=merge_iou),
+                     merge_iou=merge_iou, min_box_size=min_box_size),
         counts=count_demo_rows(nih_out, vin_out, records),
         images=records)
     with open(out_dir / MANIFEST_NAME, 'w') as f:

@@ -149,12 +149,43 @@ def _image_classes(table: pd.DataFrame, id_col: str, label_col: str,
     return out
 
 
+def small_box_images(nih_bbox: pd.DataFrame,
+                     vinbig: pd.DataFrame,
+                     min_box_size: float,
+                     out_size: int = 300) -> set[tuple[str, str]]:
+    """Images with a six-class box smaller than ``min_box_size`` pixels.
+
+    The size of a box is ``sqrt(w * h)`` after the image is resized to
+    ``out_size x out_size`` (what data preparation does by default); NIH
+    frames are 1024x1024, VinBig frames come from :func:`vinbig_frame`.
+
+    Returns:
+        set[tuple[str, str]]: ``(source, image_id)`` pairs.
+    """
+    small: set[tuple[str, str]] = set()
+    if min_box_size <= 0:
+        return small
+    nih = nih_bbox[nih_bbox['finding_label'].map(NIH_LABEL_MAP).notna()]
+    scale = out_size / NIH_FRAME[0]
+    size = np.sqrt(nih['w'] * nih['h']) * scale
+    small.update(('nih', i) for i in nih['image_index'][size < min_box_size])
+    vin = vinbig[vinbig['class_name'].map(VINBIG_LABEL_MAP).notna()]
+    for image_id, rows in vin.groupby('image_id'):
+        width, height = vinbig_frame(rows)
+        size = np.sqrt((rows['x_max'] - rows['x_min']) * out_size / width *
+                       (rows['y_max'] - rows['y_min']) * out_size / height)
+        if bool((size < min_box_size).any()):
+            small.add(('vinbig', image_id))
+    return small
+
+
 def sample_demo_images(nih_bbox: pd.DataFrame,
                        vinbig: pd.DataFrame,
                        num_images: int,
                        seed: int,
                        negative_fraction: float = 0.1,
-                       nih_share: float = 0.5) -> list[DemoImage]:
+                       nih_share: float = 0.5,
+                       min_box_size: float = 0.0) -> list[DemoImage]:
     """Choose images balanced over the six classes.
 
     Greedy: the class in the fewest chosen images so far is drawn next
@@ -171,6 +202,9 @@ def sample_demo_images(nih_bbox: pd.DataFrame,
         seed: seed of the random draw.
         negative_fraction: share of all-'No finding' images, in [0, 1).
         nih_share: chance of NIH for a class both sources have, in [0, 1].
+        min_box_size: skip positive images with a six-class box smaller
+            than this many pixels at 300x300 (see :func:`small_box_images`);
+            0 keeps every image.
 
     Returns:
         list[DemoImage]: positives in draw order, then negatives.
@@ -187,10 +221,13 @@ def sample_demo_images(nih_bbox: pd.DataFrame,
                                  NIH_LABEL_MAP)
     vin_classes = _image_classes(vinbig, 'image_id', 'class_name',
                                  VINBIG_LABEL_MAP)
+    small = small_box_images(nih_bbox, vinbig, min_box_size)
     pools: dict[str, dict[str, list[str]]] = {
         name: {
-            'nih': sorted(i for i, c in nih_classes.items() if name in c),
-            'vinbig': sorted(i for i, c in vin_classes.items() if name in c),
+            'nih': sorted(i for i, c in nih_classes.items()
+                          if name in c and ('nih', i) not in small),
+            'vinbig': sorted(i for i, c in vin_classes.items()
+                             if name in c and ('vinbig', i) not in small),
         }
         for name in CXR_CLASSES
     }

@@ -133,3 +133,32 @@ def test_written_lines_parse_back_to_scaled_rows():
     ]
     assert back.loc[1, ['x_min', 'y_min', 'x_max', 'y_max']].isna().all()
     assert format_coord(1 / 3) == '0.3333'
+
+
+def test_min_box_size_keeps_only_images_with_learnable_lesions(source_tables):
+    import numpy as np
+    from cxr_mmdet.demo.sample_rows import small_box_images
+    nih, vinbig = source_tables
+    images = sample_demo_images(nih, vinbig, 120, seed=0, min_box_size=20)
+    counts = image_class_counts(images)
+    assert max(counts.values()) <= 1.25 * min(counts.values()), counts
+    checked = 0
+    for im in images:
+        if im.source == 'nih':
+            rows = nih[(nih['image_index'] == im.image_id)
+                       & nih['finding_label'].map(NIH_LABEL_MAP).notna()]
+            size = np.sqrt(rows['w'] * rows['h']) * 300 / 1024
+        else:
+            rows = vinbig[(vinbig['image_id'] == im.image_id)
+                          & vinbig['class_name'].map(
+                              VINBIG_LABEL_MAP).notna()]
+            width, height = vinbig_frame(rows)
+            size = np.sqrt((rows['x_max'] - rows['x_min']) * 300 / width *
+                           (rows['y_max'] - rows['y_min']) * 300 / height)
+        assert (size >= 20).all(), (im, size.min())
+        checked += len(rows)
+    assert checked > 100
+    # the filter removes real images: Nodule/Mass boxes are mostly small
+    small = small_box_images(nih, vinbig, 20)
+    assert len(small) > 1000
+    assert small_box_images(nih, vinbig, 0) == set()

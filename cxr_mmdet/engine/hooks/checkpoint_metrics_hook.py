@@ -35,10 +35,12 @@ class CheckpointMetricsHook(Hook):
       (``coco/bbox_mAP``, ``pascal_voc/mAP``, ``cxr/mAUC``, ...) and
       ``meta['val_metrics_epoch']``, the epoch it ran after.
 
-    mmengine saves ``epoch_N.pth`` before epoch N's validation runs, so it
-    carries the metrics of the previous validation, unless that validation
-    set a new best score: then mmengine saves the last checkpoint again and
-    it carries the current ones. ``val_metrics_epoch`` always says which.
+    mmengine saves ``epoch_N.pth`` before epoch N's validation runs; with
+    ``CheckpointAfterValHook`` in the config (all of this project's
+    configs) it is saved again after that validation, so it carries epoch
+    N's own metrics. Without it, it carries the previous validation's,
+    unless that validation set a new best score (mmengine then re-saves
+    the last checkpoint). ``val_metrics_epoch`` always says which.
     ``best_*.pth`` is saved after its validation and carries its metrics.
     """
 
