@@ -46,6 +46,20 @@ def load_config(config: Any):
     return cfg
 
 
+#: A hook type that, in a config's ``custom_hooks``, puts the model in
+#: the channels-last layout for training and testing; the benchmark then
+#: builds the plugin's detector the same way.
+CHANNELS_LAST_HOOK = 'ChannelsLastHook'
+
+
+def config_uses_channels_last(cfg: Any) -> bool:
+    """Whether the config's ``custom_hooks`` hold a ``ChannelsLastHook``."""
+    hooks = cfg.get('custom_hooks') or []
+    return any(
+        isinstance(h, dict) and h.get('type') == CHANNELS_LAST_HOOK
+        for h in hooks)
+
+
 def build_plugin_detector(config: Any,
                           batch: SyntheticBatch,
                           class_weight: list[float] | None = None) -> Detector:
@@ -53,7 +67,9 @@ def build_plugin_detector(config: Any,
 
     The plugin's ``ClassWeightedSSDHead`` gets non-uniform class weights
     (as ``ClassWeightHook`` sets them before training), so the weighted
-    loss path is the one timed.
+    loss path is the one timed. A config whose ``custom_hooks`` hold a
+    ``ChannelsLastHook`` gets its model in the channels-last layout, as
+    training and testing would.
 
     Args:
         config: Config path or ``Config``.
@@ -73,6 +89,8 @@ def build_plugin_detector(config: Any,
             0.5 + i / max(num - 1, 1) for i in range(num)
         ]
         head.set_class_weight(weights)
+    if config_uses_channels_last(cfg):
+        model.to(memory_format=torch.channels_last)
     optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
     data = mmdet_inputs(batch)
 

@@ -55,8 +55,9 @@ def describe_machine() -> dict:
     """CPU model, core counts, torch threads, GPU and library versions.
 
     Returns:
-        dict: ``cpu_model``, ``cpu_features``, ``logical_cpus``, ``usable_cpus`` (the
-        affinity mask), ``torch_threads``, ``torch_interop_threads``,
+        dict: ``cpu_model``, ``cpu_features``, ``logical_cpus``,
+        ``usable_cpus`` (the affinity mask), ``torch_threads``,
+        ``torch_interop_threads``, ``mkldnn``,
         ``gpu`` (device name or None), ``load_average`` (1, 5, 15 min at
         the start) and ``versions``.
     """

@@ -114,7 +114,8 @@ def run_suite(settings: BenchmarkSettings,
         section run, each a dict of figures; ``seconds`` per section.
     """
     from .data_pipeline import benchmark_data_pipeline
-    from .detectors import build_detectors, load_config
+    from .detectors import (build_detectors, config_uses_channels_last,
+                            load_config)
     from .evaluation import benchmark_evaluation
     from .machine import describe_machine, matmul_rate
     from .memory import MemoryChild, peak_rss_in_subprocesses
@@ -150,6 +151,8 @@ def run_suite(settings: BenchmarkSettings,
 
     # parsed once (mmdet's base configs take a second to read)
     cfg = load_config(settings.config)
+    figures['settings']['plugin_channels_last_by_config'] = (
+        config_uses_channels_last(cfg))
 
     def machine_rate():
         return matmul_rate(settings.matmul_size, settings.matmul_repeats)

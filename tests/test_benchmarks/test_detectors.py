@@ -24,3 +24,14 @@ def test_torchvision_detector_and_its_channels_last_copy():
     out = copy.infer_step()
     assert len(out) == 1 and out[0]['boxes'].shape[1] == 4
     assert int(out[0]['labels'].min()) >= 1
+
+
+def test_config_uses_channels_last_reads_custom_hooks():
+    from mmengine.config import Config
+
+    from cxr_mmdet.benchmarks.detectors import config_uses_channels_last
+    assert not config_uses_channels_last(Config(dict(custom_hooks=[])))
+    assert not config_uses_channels_last(
+        Config(dict(custom_hooks=[dict(type='ClassWeightHook')])))
+    assert config_uses_channels_last(
+        Config(dict(custom_hooks=[dict(type='ChannelsLastHook')])))
