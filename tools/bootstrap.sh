@@ -24,7 +24,7 @@ stamp_inputs() {
 STAMP_HASH="$(stamp_inputs | sha256sum | cut -d' ' -f1)"
 STAMP="$VENV/.cxr_mmdet_stamp"
 if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$STAMP_HASH" ]] \
-    && "$VENV/bin/python" -c 'import mmcv.ops, mmdet, importlib.util as u; assert u.find_spec("cxr_mmdet")' 2>/dev/null; then
+    && "$VENV/bin/python" -c 'import mmcv.ops, mmdet, pkg_resources, importlib.util as u; assert u.find_spec("cxr_mmdet")' 2>/dev/null; then
     log "environment up to date ($VENV)"
     exit 0
 fi
@@ -99,7 +99,7 @@ log "installing requirements and cxr_mmdet"
 # data tables of NIH/VinBig ship in torchxrayvision; we read its files only
 "${PIP[@]}" install --no-deps torchxrayvision==1.5.7
 "${PIP[@]}" install --no-deps -e .
-"$PY" -c 'import mmcv.ops, mmdet, cxr_mmdet' \
-    || die "installed, but 'import mmcv.ops, mmdet, cxr_mmdet' fails"
+"$PY" -c 'import mmcv.ops, mmdet, pkg_resources, cxr_mmdet' \
+    || die "installed, but 'import mmcv.ops, mmdet, pkg_resources, cxr_mmdet' fails"
 echo "$STAMP_HASH" > "$STAMP"
 log "done: $("$PY" -c 'import torch, mmcv, mmdet, mmengine; print("torch", torch.__version__, "mmcv", mmcv.__version__, "mmdet", mmdet.__version__, "mmengine", mmengine.__version__)')"
