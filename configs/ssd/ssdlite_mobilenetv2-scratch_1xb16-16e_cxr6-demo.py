@@ -1,0 +1,32 @@
+# The demo's CPU schedule (make demo): the SSDLite variant with a short,
+# learnable schedule on 2 CPU cores (see shared/DEMO-NOTES.md): batch 16,
+# SGD lr 0.01 with 50-iteration linear warm-up and cosine decay over 16
+# epochs, validation at the end. ReduceOnPlateau is replaced: it needs many
+# validations to act, and each costs CPU minutes here. Model, anchors and
+# the SSD augmentation are the SSDLite variant's (smaller anchors and a
+# lighter augmentation scored lower in two trials on the demo data).
+_base_ = './ssdlite_mobilenetv2-scratch_1xb64-300e_cxr6.py'
+
+max_epochs = 16
+train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
+train_dataloader = dict(batch_size=16, num_workers=2)
+val_dataloader = dict(batch_size=8, num_workers=2)
+test_dataloader = val_dataloader
+optim_wrapper = dict(
+    optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=4e-5))
+param_scheduler = [
+    dict(
+        type='LinearLR', start_factor=0.01, by_epoch=False, begin=0,
+        end=50),
+    dict(
+        type='CosineAnnealingLR',
+        begin=0,
+        T_max=max_epochs,
+        end=max_epochs,
+        by_epoch=True,
+        eta_min=1e-4)
+]
+default_hooks = dict(
+    logger=dict(interval=5),
+    checkpoint=dict(interval=4, save_best='coco/bbox_mAP'))
+env_cfg = dict(cudnn_benchmark=False)
