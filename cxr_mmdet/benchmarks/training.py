@@ -18,6 +18,9 @@ def _compare(timed: dict, images_per_step: int, warmup: int,
         return timed[name]['images_per_s']
 
     out['ratio'] = ips('plugin') / ips('torchvision')
+    out['median_ratio'] = (
+        timed['plugin']['median_images_per_s'] /
+        timed['torchvision']['median_images_per_s'])
     # the ratio of each round's pair of steps: how much it moves
     rounds = [
         t / p for p, t in zip(timed['plugin']['step_s'], timed['torchvision']
@@ -48,7 +51,8 @@ def benchmark_training(detectors: Mapping[str, Detector],
     Returns:
         dict: per detector its timings (``plugin`` and ``torchvision`` also
         ``flops``, the FLOPs of one step, and ``flops_by_op``); ``ratio``
-        (plugin images/s over torchvision's) and ``ratio_range`` (lowest
+        (plugin images/s over torchvision's, best steps), ``median_ratio``
+        (of the median steps) and ``ratio_range`` (lowest
         and highest ratio of one round's pair of steps); with the
         channels-last copies ``ratio_channels_last`` and
         ``channels_last_speedup`` (of each framework); ``batch_size``,
@@ -105,7 +109,7 @@ def flop_rate(training: dict, matmul: dict) -> dict:
 
     Returns:
         dict: per framework ``gflops_per_step`` and ``achieved_gflops``
-        (FLOPs of a step over its median time), ``matmul_gflops`` (best
+        (FLOPs of a step over its best time, as the matmul's), ``matmul_gflops`` (best
         2048^3 product) and ``percent_of_matmul`` of the plugin (and
         ``torchvision_percent_of_matmul``; with the channels-last copy of
         the plugin, which does the same FLOPs,
@@ -114,14 +118,14 @@ def flop_rate(training: dict, matmul: dict) -> dict:
     out = dict(matmul_gflops=matmul['best_gflops'])
     for name in FRAMEWORKS:
         flops = training[name]['flops']
-        achieved = flops / training[name]['median_step_s'] / 1e9
+        achieved = flops / training[name]['min_step_s'] / 1e9
         out[name] = dict(gflops_per_step=flops / 1e9, achieved_gflops=achieved)
     out['percent_of_matmul'] = (100.0 * out['plugin']['achieved_gflops'] /
                                 matmul['best_gflops'])
     variant = 'plugin' + CHANNELS_LAST
     if variant in training:
         achieved = (
-            training['plugin']['flops'] / training[variant]['median_step_s'] /
+            training['plugin']['flops'] / training[variant]['min_step_s'] /
             1e9)
         out[variant] = dict(achieved_gflops=achieved)
         out['percent_of_matmul_channels_last'] = (100.0 * achieved /

@@ -12,8 +12,8 @@ def figures():
     training = dict(
         batch_size=8,
         ratio=1.1,
-        plugin=dict(images_per_s=1.1, median_step_s=8 / 1.1, flops=8e11),
-        torchvision=dict(images_per_s=1.0, median_step_s=8.0, flops=8e11))
+        plugin=dict(images_per_s=1.1, min_step_s=8 / 1.1, flops=8e11),
+        torchvision=dict(images_per_s=1.0, min_step_s=8.0, flops=8e11))
     return dict(
         machine=dict(
             cpu_model='Test CPU',
@@ -102,8 +102,7 @@ def test_format_table_shows_the_profile_row_when_profiled():
 def test_channels_last_rows_and_rate():
     fig = figures()
     tr = fig['training']
-    tr['plugin_channels_last'] = dict(
-        images_per_s=1.32, median_step_s=8 / 1.32)
+    tr['plugin_channels_last'] = dict(images_per_s=1.32, min_step_s=8 / 1.32)
     tr['torchvision_channels_last'] = dict(images_per_s=1.2)
     tr['ratio_channels_last'] = 1.1
     tr['channels_last_speedup'] = dict(plugin=1.2, torchvision=1.2)
