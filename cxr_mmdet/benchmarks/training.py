@@ -109,8 +109,8 @@ def flop_rate(training: dict, matmul: dict) -> dict:
 
     Returns:
         dict: per framework ``gflops_per_step`` and ``achieved_gflops``
-        (FLOPs of a step over its best time, as the matmul's), ``matmul_gflops`` (best
-        2048^3 product) and ``percent_of_matmul`` of the plugin (and
+        (FLOPs of a step over its best time, like the matmul's),
+        ``matmul_gflops`` (best 2048^3 product) and ``percent_of_matmul`` of the plugin (and
         ``torchvision_percent_of_matmul``; with the channels-last copy of
         the plugin, which does the same FLOPs,
         ``percent_of_matmul_channels_last``).
