@@ -110,9 +110,9 @@ def flop_rate(training: dict, matmul: dict) -> dict:
     Returns:
         dict: per framework ``gflops_per_step`` and ``achieved_gflops``
         (FLOPs of a step over its best time, like the matmul's),
-        ``matmul_gflops`` (best 2048^3 product) and ``percent_of_matmul`` of the plugin (and
-        ``torchvision_percent_of_matmul``; with the channels-last copy of
-        the plugin, which does the same FLOPs,
+        ``matmul_gflops`` (best 2048^3 product) and ``percent_of_matmul``
+        of the plugin (and ``torchvision_percent_of_matmul``; with the
+        channels-last copy of the plugin, which does the same FLOPs,
         ``percent_of_matmul_channels_last``).
     """
     out = dict(matmul_gflops=matmul['best_gflops'])
