@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import os.path as osp
+import uuid
 
 from mmengine.config import Config
 
@@ -12,6 +13,20 @@ from ..compat import cpu_distributed_cfg
 
 def _default_work_dir(config: str) -> str:
     return osp.join('./work_dirs', osp.splitext(osp.basename(config))[0])
+
+
+def _unique_visualizer(cfg: Config) -> None:
+    """Give the visualizer a name of its own.
+
+    mmengine keeps one visualizer per name per process and hands the
+    existing one to a later Runner, whose scalars (``vis_data``) then go
+    to the first Runner's work dir. mmdet's runtime names it
+    ``'visualizer'``, so a second run in one process (``run_demo.py``
+    trains then tests) would write to the wrong place.
+    """
+    if cfg.get('visualizer') is not None:
+        base = cfg.visualizer.get('name', 'visualizer')
+        cfg.visualizer.name = f'{base}_{uuid.uuid4().hex[:8]}'
 
 
 def build_train_cfg(config: str,
@@ -53,6 +68,7 @@ def build_train_cfg(config: str,
         cfg.resume = True
         cfg.load_from = resume
     cpu_distributed_cfg(cfg)
+    _unique_visualizer(cfg)
     return cfg
 
 
@@ -101,4 +117,5 @@ def build_test_cfg(config: str,
             dict(type='DumpDetResults', out_file_path=out)
         ]
     cpu_distributed_cfg(cfg)
+    _unique_visualizer(cfg)
     return cfg
