@@ -29,6 +29,27 @@ def _unique_visualizer(cfg: Config) -> None:
         cfg.visualizer.name = f'{base}_{uuid.uuid4().hex[:8]}'
 
 
+def _load_cfg(config: str, work_dir: str | None, cfg_options: dict | None,
+              launcher: str) -> Config:
+    """Load ``config`` with the options train and test share (mmdet's
+    order: ``--cfg-options``, then ``--work-dir`` > config > file name)."""
+    cfg = Config.fromfile(config)
+    cfg.launcher = launcher
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = _default_work_dir(config)
+    return cfg
+
+
+def _adapt_to_process(cfg: Config) -> None:
+    """CPU-distributed settings and a visualizer of this run's own."""
+    cpu_distributed_cfg(cfg)
+    _unique_visualizer(cfg)
+
+
 def build_train_cfg(config: str,
                     work_dir: str | None = None,
                     resume: str | None = None,
@@ -41,14 +62,7 @@ def build_train_cfg(config: str,
     Mirrors mmdet's ``tools/train.py``: ``resume='auto'`` resumes from the
     latest checkpoint of the work dir, a path resumes from that file.
     """
-    cfg = Config.fromfile(config)
-    cfg.launcher = launcher
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
-    if work_dir is not None:
-        cfg.work_dir = work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = _default_work_dir(config)
+    cfg = _load_cfg(config, work_dir, cfg_options, launcher)
     if amp:
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.loss_scale = 'dynamic'
@@ -67,8 +81,7 @@ def build_train_cfg(config: str,
             raise FileNotFoundError(f'--resume: no checkpoint at {resume!r}')
         cfg.resume = True
         cfg.load_from = resume
-    cpu_distributed_cfg(cfg)
-    _unique_visualizer(cfg)
+    _adapt_to_process(cfg)
     return cfg
 
 
@@ -83,14 +96,7 @@ def build_test_cfg(config: str,
     """Load ``config`` and apply ``tools/test.py``'s options to it."""
     if not osp.isfile(checkpoint):
         raise FileNotFoundError(f'no checkpoint at {checkpoint!r}')
-    cfg = Config.fromfile(config)
-    cfg.launcher = launcher
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
-    if work_dir is not None:
-        cfg.work_dir = work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = _default_work_dir(config)
+    cfg = _load_cfg(config, work_dir, cfg_options, launcher)
     cfg.load_from = checkpoint
     cfg.resume = False
     if show_dir is not None:
@@ -116,6 +122,5 @@ def build_test_cfg(config: str,
         cfg.test_evaluator = list(evaluators) + [
             dict(type='DumpDetResults', out_file_path=out)
         ]
-    cpu_distributed_cfg(cfg)
-    _unique_visualizer(cfg)
+    _adapt_to_process(cfg)
     return cfg
