@@ -11,9 +11,11 @@ import pytest
     ('DATA_SAMPLERS', 'CXRBalancedSampler'),
     ('MODELS', 'ClassWeightedSSDHead'),
     ('METRICS', 'CXRROCMetric'),
+    ('METRICS', 'CXRCocoMetric'),
     ('HOOKS', 'ClassWeightHook'),
     ('HOOKS', 'CheckpointMetricsHook'),
     ('HOOKS', 'ROCCurveHook'),
+    ('HOOKS', 'ChannelsLastHook'),
     ('HOOKS', 'RNGStateHook'),
     ('HOOKS', 'CheckpointAfterValHook'),
 ])

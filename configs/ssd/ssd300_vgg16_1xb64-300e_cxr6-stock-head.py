@@ -30,4 +30,5 @@ custom_hooks = [
     # re-saved after their validation (ReduceOnPlateau state)
     dict(type='RNGStateHook'),
     dict(type='CheckpointAfterValHook'),
+    dict(type='ChannelsLastHook'),
 ]

@@ -2,9 +2,10 @@
 from .functional import (FROC_FP_RATES, froc_curve, froc_score,
                          image_class_scores, image_score_matrix, roc_auc,
                          roc_curve)
-from .metrics import CXRROCMetric
+from .metrics import CXRCocoMetric, CXRROCMetric, bbox_results_to_coco
 
 __all__ = [
     'FROC_FP_RATES', 'froc_curve', 'froc_score', 'image_class_scores',
-    'image_score_matrix', 'roc_auc', 'roc_curve', 'CXRROCMetric'
+    'image_score_matrix', 'roc_auc', 'roc_curve', 'CXRCocoMetric',
+    'CXRROCMetric', 'bbox_results_to_coco'
 ]

@@ -111,15 +111,17 @@ def test_main_config_schedule_as_specified():
     assert cfg.load_from is None
     assert cfg.model.backbone.init_cfg is None  # nothing downloaded
     metrics = {e['type'] for e in cfg.val_evaluator}
-    assert metrics == {'CocoMetric', 'VOCMetric', 'CXRROCMetric'}
+    assert metrics == {'CXRCocoMetric', 'VOCMetric', 'CXRROCMetric'}
     voc = next(e for e in cfg.val_evaluator if e['type'] == 'VOCMetric')
     assert voc['iou_thrs'] == [0.4]
 
 
 def test_main_config_keeps_the_stock_ssd300_model():
-    """Only the documented head/backbone-init overrides differ."""
+    """Only the documented head/backbone-init/NMS-split overrides differ."""
     stock = Config.fromfile(mmdet_config('ssd/ssd300_coco.py')).model.to_dict()
     ours = Config.fromfile(MAIN).model.to_dict()
+    # per-class NMS: the same boxes, faster (see the test below)
+    assert ours['test_cfg']['nms'].pop('split_thr') == 0
     for key in ('data_preprocessor', 'neck', 'train_cfg', 'test_cfg'):
         assert ours[key] == stock[key], key
     stock['backbone'].pop('init_cfg')
@@ -129,6 +131,26 @@ def test_main_config_keeps_the_stock_ssd300_model():
         stock['bbox_head'].pop(key, None)
         ours['bbox_head'].pop(key, None)
     assert ours['bbox_head'] == stock['bbox_head']
+
+
+def test_per_class_nms_of_the_configs_keeps_the_same_boxes():
+    """``split_thr=0`` runs mmcv's NMS per class instead of once over all
+    classes with coordinate offsets; the kept boxes must be the same."""
+    from mmcv.ops import batched_nms
+    nms_cfg = Config.fromfile(MAIN).model.test_cfg.nms.to_dict()
+    assert nms_cfg['split_thr'] == 0
+    g = torch.Generator().manual_seed(0)
+    xy = torch.rand(4000, 2, generator=g) * 260
+    boxes = torch.cat([xy, xy + 8 + torch.rand(4000, 2, generator=g) * 60],
+                      1)
+    scores = torch.rand(4000, generator=g)
+    labels = torch.randint(0, 6, (4000, ), generator=g)
+    split, keep_split = batched_nms(boxes, scores, labels, dict(nms_cfg))
+    single_cfg = dict(nms_cfg, split_thr=10000)
+    single, keep_single = batched_nms(boxes, scores, labels, single_cfg)
+    assert 100 < len(keep_split) < 4000
+    assert torch.equal(keep_split, keep_single)
+    assert torch.equal(split, single)
 
 
 def test_stock_mmdet_ssd300_config_runs_with_the_plugin():

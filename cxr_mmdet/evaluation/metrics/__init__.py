@@ -1,4 +1,5 @@
 # Copyright (c) cxr_mmdet contributors. All rights reserved.
+from .cxr_coco_metric import CXRCocoMetric, bbox_results_to_coco
 from .cxr_roc_metric import CXRROCMetric
 
-__all__ = ['CXRROCMetric']
+__all__ = ['CXRCocoMetric', 'CXRROCMetric', 'bbox_results_to_coco']
