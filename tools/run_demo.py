@@ -18,7 +18,7 @@ import time
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
 DEMO_CONFIG = osp.join(
-    ROOT, 'configs', 'ssd', 'ssdlite_mobilenetv2-scratch_1xb16-16e_cxr6-demo.py')
+    ROOT, 'configs', 'ssd', 'ssdlite_mobilenetv2-scratch_1xb16-28e_cxr6-demo.py')
 
 
 def load_tool(name: str):

@@ -104,9 +104,12 @@ def table_rows(figures: dict) -> list[tuple[str, str, str, str, str]]:
     """Rows of (what, plugin, reference, ratio, goal)."""
     goals = goal_values(figures)
     rows = []
+    # the plugin runs as its config says: NHWC when it holds ChannelsLastHook
+    layout = (', config NHWC' if figures.get('settings', {}).get(
+        'plugin_channels_last_by_config') else '')
     tr = figures.get('training')
     if tr:
-        rows.append((f'Training images/s (batch {tr["batch_size"]})',
+        rows.append((f'Training images/s (batch {tr["batch_size"]}{layout})',
                      _fmt(tr['plugin']['images_per_s']),
                      f'torchvision {_fmt(tr["torchvision"]["images_per_s"])}',
                      f'{tr["ratio"]:.2f}x', _mark(goals, 'training_ratio')))
@@ -114,7 +117,7 @@ def table_rows(figures: dict) -> list[tuple[str, str, str, str, str]]:
         rows.append(_channels_last_row('Training', tr))
     fr = figures.get('flop_rate')
     if fr:
-        rows.append(('Training GFLOP/s vs fp32 matmul',
+        rows.append((f'Training GFLOP/s vs fp32 matmul{layout}',
                      _fmt(fr['plugin']['achieved_gflops'],
                           1), f'matmul {_fmt(fr["matmul_gflops"], 1)}',
                      f'{fr["percent_of_matmul"]:.0f}%',
@@ -134,7 +137,8 @@ def table_rows(figures: dict) -> list[tuple[str, str, str, str, str]]:
                      f'torchvision {conv("torchvision")}', '-', '-'))
     inf = figures.get('inference')
     if inf:
-        rows.append((f'Inference images/s (batch {inf["batch_size"]}, NMS)',
+        rows.append((f'Inference images/s (batch {inf["batch_size"]}, NMS'
+                     f'{layout})',
                      _fmt(inf['plugin']['images_per_s']), f'torchvision '
                      f'{_fmt(inf["torchvision"]["images_per_s"])}',
                      f'{inf["ratio"]:.2f}x', _mark(goals, 'inference_ratio')))

@@ -34,6 +34,14 @@ AIR, BODY, LUNG, HEART, SPINE = 0.04, 0.52, 0.20, 0.58, 0.62
 BRIGHT, DARK = 1.0, 0.02
 #: How much a lesion replaces what lies below it.
 LESION_ALPHA = 0.92
+#: Styles that fill their whole box. Where one is painted over another
+#: lesion it takes only this share of its usual weight, so that both stay
+#: visible: two readers' findings of different classes often share one
+#: box (fibrosis and infiltration, effusion and thickening), and a full
+#: overpaint would hide one of them completely.
+FILL_STYLES = frozenset({'vertical_stripes', 'horizontal_stripes',
+                         'dark_square'})
+OVERLAP_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -202,11 +210,14 @@ def paint_lesions(image: np.ndarray, lesions: list[Lesion],
     """Return a copy of ``image`` with ``lesions`` painted, largest first.
 
     Largest first so that a small lesion inside a large one (a nodule on
-    the heart shadow) stays visible.
+    the heart shadow) stays visible; a box-filling style painted over an
+    earlier lesion is blended at :data:`OVERLAP_SHARE` there, so that
+    lesions of different classes sharing one box both show.
     """
     height, width = image.shape
     period = stripe_period or default_stripe_period(height, width)
     out = image.copy()
+    covered = np.zeros_like(out)
     order = sorted(
         lesions,
         key=lambda les: -(les.box[2] - les.box[0]) * (les.box[3] - les.box[1]))
@@ -215,10 +226,14 @@ def paint_lesions(image: np.ndarray, lesions: list[Lesion],
             raise ValueError(f'no lesion style for class, got '
                              f'{lesion.class_name!r}; expected one of '
                              f'{list(CXR_CLASSES)!r}')
-        region, mask, value = lesion_pattern(
-            LESION_STYLES[lesion.class_name], lesion.box, height, width,
-            period)
-        out[region] = _blend(out[region], LESION_ALPHA * mask, value)
+        style = LESION_STYLES[lesion.class_name]
+        region, mask, value = lesion_pattern(style, lesion.box, height,
+                                             width, period)
+        weight = LESION_ALPHA * mask
+        if style in FILL_STYLES:
+            weight = weight * (1.0 - OVERLAP_SHARE * covered[region])
+        out[region] = _blend(out[region], weight, value)
+        covered[region] = np.maximum(covered[region], mask)
     return out
 
 

@@ -73,6 +73,22 @@ def test_small_lesion_stays_visible_on_a_large_one():
     assert np.abs(both - only_big)[box_mask(small.box)].mean() > 0.1
 
 
+@pytest.mark.parametrize('first,second', [
+    ('Pulmonary fibrosis', 'Infiltration'),
+    ('Infiltration', 'Pleural effusion'),
+    ('Pleural effusion', 'Pulmonary fibrosis'),
+])
+def test_lesions_sharing_a_box_both_stay_visible(first, second):
+    """Readers often give two classes one box: neither may vanish."""
+    base = render_anatomy(H, W, np.random.default_rng(4))
+    inside = box_mask(BOX)
+    a, b = Lesion(first, BOX), Lesion(second, BOX)
+    both = paint_lesions(base, [a, b])
+    for alone in (paint_lesions(base, [a]), paint_lesions(base, [b])):
+        assert np.abs(both - alone)[inside].mean() > 0.1
+    assert np.array_equal(both[~inside], base[~inside])
+
+
 def test_tiny_and_edge_boxes_paint_at_least_a_pixel():
     for box in [(5.2, 5.3, 5.6, 5.9), (-10.0, -10.0, 3.0, 3.0),
                 (W - 2.0, H - 2.0, W + 5.0, H + 5.0)]:

@@ -18,7 +18,7 @@ from tests.conftest import write_voc_tree
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEMO_CONFIG = osp.join(ROOT, 'configs', 'ssd',
-                       'ssdlite_mobilenetv2-scratch_1xb16-16e_cxr6-demo.py')
+                       'ssdlite_mobilenetv2-scratch_1xb16-28e_cxr6-demo.py')
 
 #: The schedule of the main config (ReduceOnPlateauLR on COCO mAP), with
 #: an iteration warm-up so both kinds of scheduler state are exercised;

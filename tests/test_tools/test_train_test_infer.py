@@ -17,7 +17,7 @@ from tools import infer, plot_metrics, test, train
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(ROOT, 'configs', 'ssd',
-                  'ssdlite_mobilenetv2-scratch_1xb16-16e_cxr6-demo.py')
+                  'ssdlite_mobilenetv2-scratch_1xb16-28e_cxr6-demo.py')
 
 
 def data_options(data_root: str, epochs: int = 2) -> list[str]:
