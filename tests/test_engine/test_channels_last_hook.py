@@ -49,11 +49,12 @@ class ImageDataset(Dataset):
 
 
 def _loader():
-    return dict(dataset=ImageDataset(),
-                sampler=dict(type='DefaultSampler', shuffle=False),
-                collate_fn=dict(type='default_collate'),
-                batch_size=4,
-                num_workers=0)
+    return dict(
+        dataset=ImageDataset(),
+        sampler=dict(type='DefaultSampler', shuffle=False),
+        collate_fn=dict(type='default_collate'),
+        batch_size=4,
+        num_workers=0)
 
 
 def test_hook_is_registered_in_mmdet():
@@ -99,20 +100,21 @@ def test_training_runs_nhwc_and_updates_the_optimised_parameters(tmp_path):
 
 def test_test_only_run_converts_after_loading(tmp_path):
     source = ConvModel()
-    torch.save(dict(state_dict=source.state_dict(), meta=dict()),
-               tmp_path / 'src.pth')
+    torch.save(
+        dict(state_dict=source.state_dict(), meta=dict()),
+        tmp_path / 'src.pth')
     model = ConvModel()
-    runner = Runner(model=model,
-                    work_dir=str(tmp_path),
-                    test_dataloader=_loader(),
-                    test_cfg=dict(),
-                    test_evaluator=dict(type='DumpResults',
-                                        out_file_path=str(tmp_path /
-                                                          'out.pkl')),
-                    load_from=str(tmp_path / 'src.pth'),
-                    custom_hooks=[dict(type='ChannelsLastHook')],
-                    default_scope='mmdet',
-                    experiment_name=f'cl_test_{tmp_path.name}')
+    runner = Runner(
+        model=model,
+        work_dir=str(tmp_path),
+        test_dataloader=_loader(),
+        test_cfg=dict(),
+        test_evaluator=dict(
+            type='DumpResults', out_file_path=str(tmp_path / 'out.pkl')),
+        load_from=str(tmp_path / 'src.pth'),
+        custom_hooks=[dict(type='ChannelsLastHook')],
+        default_scope='mmdet',
+        experiment_name=f'cl_test_{tmp_path.name}')
     runner.test()
     assert model.conv.weight.is_contiguous(memory_format=CL)
     assert torch.equal(model.conv.weight, source.conv.weight)

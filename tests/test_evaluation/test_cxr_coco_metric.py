@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import math
 
 import numpy as np
 import pytest
@@ -12,18 +13,20 @@ from mmengine.logging import MMLogger
 
 from cxr_mmdet.benchmarks.evaluation import synthetic_eval_samples
 from cxr_mmdet.classes import CXR_CLASSES, CXR_PALETTE
-from cxr_mmdet.evaluation.metrics import (CXRCocoMetric, bbox_results_to_coco)
+from cxr_mmdet.evaluation.metrics import CXRCocoMetric, bbox_results_to_coco
+from cxr_mmdet.evaluation.metrics.cxr_coco_metric import _RECORDS
 from mmdet.evaluation import CocoMetric
 from mmdet.registry import METRICS
 
 META = dict(classes=CXR_CLASSES, palette=CXR_PALETTE)
-ARGS = dict(ann_file=None,
-            metric='bbox',
-            classwise=True,
-            metric_items=[
-                'mAP', 'mAP_50', 'mAP_75', 'mAP_s', 'mAP_m', 'mAP_l', 'AR@100',
-                'AR_s@1000', 'AR_m@1000', 'AR_l@1000'
-            ])
+ARGS = dict(
+    ann_file=None,
+    metric='bbox',
+    classwise=True,
+    metric_items=[
+        'mAP', 'mAP_50', 'mAP_75', 'mAP_s', 'mAP_m', 'mAP_l', 'AR@100',
+        'AR_s@1000', 'AR_m@1000', 'AR_l@1000'
+    ])
 
 
 def _run(metric_cls, samples, **kwargs):
@@ -40,6 +43,14 @@ def _run(metric_cls, samples, **kwargs):
         logger.setLevel(level)
 
 
+def assert_same_figures(ours, stock):
+    """Equal keys and values; NaN (a class without boxes) equals NaN."""
+    assert set(ours) == set(stock)
+    for key, value in stock.items():
+        assert ours[key] == value or (math.isnan(ours[key])
+                                      and math.isnan(value)), key
+
+
 def test_registered_in_mmdet_metrics():
     assert METRICS.get('CXRCocoMetric') is CXRCocoMetric
     assert issubclass(CXRCocoMetric, CocoMetric)
@@ -54,7 +65,7 @@ def test_same_results_file_as_cocometric(tmp_path):
     stock_text = (tmp_path / 'stock.bbox.json').read_text()
     assert len(ours_text) > 1000
     assert ours_text == stock_text
-    assert ours == stock
+    assert_same_figures(ours, stock)
 
 
 def test_same_figures_as_cocometric_on_a_learned_looking_case():
@@ -65,7 +76,39 @@ def test_same_figures_as_cocometric_on_a_learned_looking_case():
     assert set(ours) == set(stock)
     assert 'coco/bbox_mAP' in ours and 'coco/Cardiomegaly_precision' in ours
     assert 0.05 < ours['coco/bbox_mAP_50'] < 0.95
-    assert ours == stock
+    assert_same_figures(ours, stock)
+
+
+def test_without_outfile_prefix_no_results_file_is_written(
+        tmp_path, monkeypatch):
+    """The records go to CocoMetric's loadRes in memory; only a handle
+    file lands in the temporary folder, and memory is released after."""
+    import tempfile
+    monkeypatch.setattr(tempfile, 'tempdir', str(tmp_path))
+    written = []
+    original = CXRCocoMetric.results2json
+
+    def spy(self, results, outfile_prefix):
+        files = original(self, results, outfile_prefix)
+        written.append((files, sorted(p.name for p in tmp_path.rglob('*.*'))))
+        return files
+
+    monkeypatch.setattr(CXRCocoMetric, 'results2json', spy)
+    samples = synthetic_eval_samples(num_images=10, dets_per_image=20)
+    ours = _run(CXRCocoMetric, samples)
+    assert_same_figures(ours, _run(CocoMetric, samples))
+    ((files, names), ) = written
+    assert files['bbox'].endswith('.bbox.cxr_coco_records')
+    assert not any(n.endswith('.bbox.json') for n in names)
+    assert _RECORDS == {}
+
+
+def test_a_stale_handle_is_a_clear_error(tmp_path):
+    from mmengine.fileio import load
+    path = tmp_path / 'results.bbox.cxr_coco_records'
+    path.write_text('not-a-handle')
+    with pytest.raises(FileNotFoundError, match='not-a-handle'):
+        load(str(path))
 
 
 def test_records_match_mmdets_per_box_conversion():
@@ -76,18 +119,20 @@ def test_records_match_mmdets_per_box_conversion():
     labels = np.array([0, 5, 2, 2, 1, 4, 3])
     results = [
         dict(img_id='a', bboxes=boxes, scores=scores, labels=labels),
-        dict(bboxes=np.zeros((0, 4), np.float32),
-             scores=np.zeros(0, np.float32),
-             labels=np.zeros(0, np.int64))
+        dict(
+            bboxes=np.zeros((0, 4), np.float32),
+            scores=np.zeros(0, np.float32),
+            labels=np.zeros(0, np.int64))
     ]
     cat_ids = [10, 11, 12, 13, 14, 15]
     records = bbox_results_to_coco(results, cat_ids)
     metric = CocoMetric(ann_file=None)
     expected = [
-        dict(image_id='a',
-             bbox=metric.xyxy2xywh(boxes[i]),
-             score=float(scores[i]),
-             category_id=cat_ids[labels[i]]) for i in range(7)
+        dict(
+            image_id='a',
+            bbox=metric.xyxy2xywh(boxes[i]),
+            score=float(scores[i]),
+            category_id=cat_ids[labels[i]]) for i in range(7)
     ]
     assert records == expected
     assert all(type(v) is float for r in records for v in r['bbox'])
@@ -97,11 +142,12 @@ def test_records_match_mmdets_per_box_conversion():
 def test_mask_results_use_cocometrics_writer(tmp_path):
     metric = CXRCocoMetric(ann_file=None)
     metric.cat_ids = list(range(6))
-    result = dict(img_id=1,
-                  bboxes=np.array([[0, 0, 4, 4]], np.float32),
-                  scores=np.array([0.5], np.float32),
-                  labels=np.array([0]),
-                  masks=[dict(size=[8, 8], counts=b'0')])
+    result = dict(
+        img_id=1,
+        bboxes=np.array([[0, 0, 4, 4]], np.float32),
+        scores=np.array([0.5], np.float32),
+        labels=np.array([0]),
+        masks=[dict(size=[8, 8], counts=b'0')])
     files = metric.results2json([result], str(tmp_path / 'r'))
     assert set(files) == {'bbox', 'proposal', 'segm'}
     with pytest.raises(KeyError):
