@@ -6,9 +6,11 @@ from __future__ import annotations
 import copy
 import logging
 import math
+import os.path as osp
 
 import numpy as np
 import pytest
+from mmengine.config import Config
 from mmengine.logging import MMLogger
 
 from cxr_mmdet.benchmarks.evaluation import synthetic_eval_samples
@@ -19,14 +21,14 @@ from mmdet.evaluation import CocoMetric
 from mmdet.registry import METRICS
 
 META = dict(classes=CXR_CLASSES, palette=CXR_PALETTE)
-ARGS = dict(
-    ann_file=None,
-    metric='bbox',
-    classwise=True,
-    metric_items=[
-        'mAP', 'mAP_50', 'mAP_75', 'mAP_s', 'mAP_m', 'mAP_l', 'AR@100',
-        'AR_s@1000', 'AR_m@1000', 'AR_l@1000'
-    ])
+#: the COCO evaluator of the configs, as they run it
+ARGS = {
+    k: v
+    for k, v in Config.fromfile(
+        osp.join(osp.dirname(__file__), '..', '..', 'configs', '_base_',
+                 'datasets', 'cxr6_voc.py')).val_evaluator[0].items()
+    if k != 'type'
+}
 
 
 def _run(metric_cls, samples, **kwargs):
@@ -53,6 +55,7 @@ def assert_same_figures(ours, stock):
 
 def test_registered_in_mmdet_metrics():
     assert METRICS.get('CXRCocoMetric') is CXRCocoMetric
+    assert ARGS['classwise'] and ARGS['ann_file'] is None
     assert issubclass(CXRCocoMetric, CocoMetric)
 
 
