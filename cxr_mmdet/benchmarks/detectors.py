@@ -79,6 +79,8 @@ def build_plugin_detector(config: Any,
     import torch
     from mmdet.registry import MODELS
     from mmengine.optim import build_optim_wrapper
+
+    from cxr_mmdet.engine.hooks import to_channels_last as channels_last
     cfg = load_config(config)
     model = MODELS.build(copy.deepcopy(cfg.model))
     model.init_weights()
@@ -90,7 +92,8 @@ def build_plugin_detector(config: Any,
         ]
         head.set_class_weight(weights)
     if config_uses_channels_last(cfg):
-        model.to(memory_format=torch.channels_last)
+        # what the config's ChannelsLastHook does before training
+        channels_last(model)
     optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
     data = mmdet_inputs(batch)
 
@@ -161,8 +164,8 @@ def to_channels_last(detector: Detector) -> Detector:
     every convolution; the maths is the same. Returns the detector
     renamed ``<name>_channels_last``.
     """
-    import torch
-    detector.model.to(memory_format=torch.channels_last)
+    from cxr_mmdet.engine.hooks import to_channels_last as channels_last
+    channels_last(detector.model)
     detector.name += CHANNELS_LAST
     return detector
 
