@@ -71,7 +71,8 @@ test_dataloader = val_dataloader
 
 val_evaluator = [
     # COCO style: mAP@[.5:.95], mAP@.5, mAP@.75, AP and AR by object size;
-    # mmdet's CocoMetric with a faster results-file writer (same figures)
+    # mmdet's CocoMetric minus the JSON round trip of its results (same
+    # figures)
     dict(
         type='CXRCocoMetric',
         ann_file=None,
