@@ -2,7 +2,19 @@
 # Create .venv with torch 2.14.1, mmcv 2.1.0 (built from source, wheel cached
 # outside the repo), mmengine 0.10.7, mmdet 3.3.0 and cxr_mmdet (editable).
 # Idempotent: with everything in place it only checks a stamp and exits.
+# Every pip call takes requirements/constraints.txt (-c), so a pin such as
+# setuptools<82 holds through the torch install and the mmcv build.
+#
+#   bash tools/bootstrap.sh                  build or check $VENV
+#   bash tools/bootstrap.sh --check-sdist    the no-cache path up to mmcv's
+#       sdist metadata step (venv, build requirements, torch, then mmcv's
+#       `setup.py egg_info`), without the compile; used by the test suite
 set -euo pipefail
+MODE="${1:-build}"
+case "$MODE" in
+    build|--check-sdist) ;;
+    *) echo "bootstrap: error: unknown option '$MODE' (use --check-sdist or nothing)" >&2; exit 2 ;;
+esac
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -15,6 +27,8 @@ MMCV_VERSION=2.1.0
 
 die() { echo "bootstrap: error: $*" >&2; exit 1; }
 log() { echo "bootstrap: $*"; }
+CONSTRAINTS="$ROOT/requirements/constraints.txt"
+[[ -f "$CONSTRAINTS" ]] || die "missing $CONSTRAINTS (the pins every pip call must keep)"
 
 # ---- fast path: stamp of every input that decides the venv's content ----
 stamp_inputs() {
@@ -23,7 +37,7 @@ stamp_inputs() {
 }
 STAMP_HASH="$(stamp_inputs | sha256sum | cut -d' ' -f1)"
 STAMP="$VENV/.cxr_mmdet_stamp"
-if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$STAMP_HASH" ]] \
+if [[ "$MODE" == build && -f "$STAMP" && "$(cat "$STAMP")" == "$STAMP_HASH" ]] \
     && "$VENV/bin/python" -c 'import mmcv.ops, mmdet, pkg_resources, importlib.util as u; assert u.find_spec("cxr_mmdet")' 2>/dev/null; then
     log "environment up to date ($VENV)"
     exit 0
@@ -50,10 +64,28 @@ if [[ ! -x "$VENV/bin/python" ]]; then
 fi
 PY="$VENV/bin/python"
 PIP=("$PY" -m pip --disable-pip-version-check -q)
-"${PIP[@]}" install -r requirements/build.txt
+PIPC=("${PIP[@]}" install -c "$CONSTRAINTS")
+check_setuptools() {
+    "$PY" -c 'import pkg_resources' 2>/dev/null \
+        || die "setuptools $("$PY" -c 'import setuptools; print(setuptools.__version__)' 2>/dev/null) in $VENV has no pkg_resources after $1; requirements/constraints.txt must hold setuptools<82"
+}
+"${PIPC[@]}" -r requirements/build.txt
 if ! "$PY" -c 'import torch, torchvision; assert torch.__version__.startswith("2.14.1")' 2>/dev/null; then
     log "installing $TORCH_SPEC"
-    "${PIP[@]}" install $TORCH_SPEC
+    "${PIPC[@]}" $TORCH_SPEC
+fi
+check_setuptools "installing torch"
+
+if [[ "$MODE" == --check-sdist ]]; then
+    # mmcv's sdist metadata step (`setup.py egg_info`, which imports
+    # pkg_resources and torch) in this venv, as the build below runs it
+    DL="$(mktemp -d "${TMPDIR:-/tmp}/mmcv-sdist.XXXXXX")"
+    trap 'rm -rf "$DL"' EXIT
+    "${PIP[@]}" download -c "$CONSTRAINTS" --no-deps --no-binary :all: \
+        --no-build-isolation "mmcv==$MMCV_VERSION" -d "$DL" \
+        || die "mmcv $MMCV_VERSION sdist metadata step failed in $VENV"
+    log "mmcv $MMCV_VERSION sdist metadata step passed ($("$PY" -c 'import setuptools; print("setuptools", setuptools.__version__)'))"
+    exit 0
 fi
 
 # ---- mmcv: build once per machine, cache the wheel ----
@@ -70,8 +102,8 @@ if ! "$PY" -c "import mmcv, mmcv.ops; assert mmcv.__version__ == '$MMCV_VERSION'
         log "building mmcv $MMCV_VERSION ($MMCV_FLAVOUR ops) from source; first time only, ~10 min on 2 cores"
         BUILD="$(mktemp -d "$CACHE/mmcv-build.XXXXXX")"
         trap 'rm -rf "$BUILD"' EXIT
-        "${PIP[@]}" download --no-deps --no-binary :all: --no-build-isolation \
-            "mmcv==$MMCV_VERSION" -d "$BUILD"
+        "${PIP[@]}" download -c "$CONSTRAINTS" --no-deps --no-binary :all: \
+            --no-build-isolation "mmcv==$MMCV_VERSION" -d "$BUILD"
         tar -xzf "$BUILD"/mmcv-$MMCV_VERSION.tar.gz -C "$BUILD"
         SRC="$BUILD/mmcv-$MMCV_VERSION"
         # torch 2.14's headers need C++20; mmcv hard-codes c++14/c++17
@@ -80,25 +112,26 @@ if ! "$PY" -c "import mmcv, mmcv.ops; assert mmcv.__version__ == '$MMCV_VERSION'
         mkdir -p "$WHEEL_DIR.tmp"
         (cd "$SRC" && MMCV_WITH_OPS=1 MAX_JOBS="${MAX_JOBS:-$(nproc)}" \
             "$PY" -m pip --disable-pip-version-check wheel --no-build-isolation \
-            --no-deps -w "$WHEEL_DIR.tmp" .) \
+            -c "$CONSTRAINTS" --no-deps -w "$WHEEL_DIR.tmp" .) \
             || die "mmcv build failed (see the compiler output above)"
         rm -rf "$WHEEL_DIR" && mv "$WHEEL_DIR.tmp" "$WHEEL_DIR"
         rm -rf "$BUILD"; trap - EXIT
     else
         log "using cached mmcv wheel from $WHEEL_DIR"
     fi
-    "${PIP[@]}" install --no-deps "$WHEEL_DIR"/mmcv-*.whl
+    "${PIPC[@]}" --no-deps "$WHEEL_DIR"/mmcv-*.whl
 fi
 
 # ---- the rest, then the package ----
 log "installing requirements and cxr_mmdet"
-"${PIP[@]}" install -r requirements/runtime.txt -r requirements/tests.txt \
+"${PIPC[@]}" -r requirements/runtime.txt -r requirements/tests.txt \
     "mmcv==$MMCV_VERSION" $TORCH_SPEC
 # mmcv's own runtime deps (installed --no-deps above)
-"${PIP[@]}" install addict packaging pyyaml yapf
+"${PIPC[@]}" addict packaging pyyaml yapf
 # data tables of NIH/VinBig ship in torchxrayvision; we read its files only
-"${PIP[@]}" install --no-deps torchxrayvision==1.5.7
-"${PIP[@]}" install --no-deps -e .
+"${PIPC[@]}" --no-deps torchxrayvision==1.5.7
+"${PIPC[@]}" --no-deps -e .
+check_setuptools "installing the requirements"
 "$PY" -c 'import mmcv.ops, mmdet, pkg_resources, cxr_mmdet' \
     || die "installed, but 'import mmcv.ops, mmdet, pkg_resources, cxr_mmdet' fails"
 echo "$STAMP_HASH" > "$STAMP"
