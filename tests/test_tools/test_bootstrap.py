@@ -17,13 +17,14 @@ import pytest
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
-def _bootstrap(tmp_path, **env):
+def _bootstrap(tmp_path, timeout=120, **env):
     full = dict(os.environ, VENV=str(tmp_path / 'venv'),
                 CXR_MMDET_CACHE=str(tmp_path / 'cache'))
     full.update(env)
-    return subprocess.run(['bash', osp.join(ROOT, 'tools', 'bootstrap.sh')],
-                          env=full, capture_output=True, text=True,
-                          timeout=120)
+    args = full.pop('BOOTSTRAP_ARGS', '').split()
+    return subprocess.run(
+        ['bash', osp.join(ROOT, 'tools', 'bootstrap.sh'), *args],
+        env=full, capture_output=True, text=True, timeout=timeout)
 
 
 def test_wrong_python_is_named(tmp_path):
@@ -65,3 +66,30 @@ def test_second_run_takes_the_fast_path():
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert 'environment up to date' in proc.stdout
+
+
+def test_no_cache_path_reaches_mmcv_sdist_metadata(tmp_path):
+    """The bootstrap's steps in a throwaway venv, up to mmcv's egg_info.
+
+    Same script, same constraints, empty cache: the build requirements,
+    then torch (which requires setuptools>=77.0.3), then mmcv 2.1.0's
+    sdist metadata step, which imports pkg_resources. Without the
+    constraints file setuptools ends above 82 and that step fails.
+    """
+    proc = _bootstrap(tmp_path, PYTHON=sys.executable,
+                      MIN_FREE_GB='0', BOOTSTRAP_ARGS='--check-sdist',
+                      timeout=900)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-4000:]
+    assert 'mmcv 2.1.0 sdist metadata step passed' in proc.stdout, out
+    py = tmp_path / 'venv' / 'bin' / 'python'
+    setuptools_version = subprocess.run(
+        [str(py), '-c', 'import setuptools; print(setuptools.__version__)'],
+        capture_output=True, text=True, check=True).stdout.strip()
+    assert int(setuptools_version.split('.')[0]) < 82, setuptools_version
+    torch_version = subprocess.run(
+        [str(py), '-c', 'import torch; print(torch.__version__)'],
+        capture_output=True, text=True, check=True).stdout.strip()
+    assert torch_version.startswith('2.14.1'), torch_version
+    # the compile itself was not run and nothing was cached
+    assert not list((tmp_path / 'cache').glob('wheels/*'))
