@@ -284,6 +284,7 @@ def test_sensitivity_at_interpolates_like_numpy_interp():
     (dict(gt_labels=[[]]), 'gt_labels must have 1 entries'),
     (dict(gt_bboxes=[[[0, 0, 1, 1]], []]), 'same images'),
     (dict(ignored_labels=[[], []]), 'same images'),
+    (dict(ignored_labels=[[0]]), 'without a box'),
     (dict(fp_rates=(0, 1)), 'fp_rates must be positive'),
     (dict(iou_thr=0.0), 'iou_thr'),
 ])

@@ -126,3 +126,16 @@ def test_other_classes_are_still_counted():
     results = evaluate(samples)
     assert results['coco/bbox_mAP'] == 0.5
     assert results['pascal_voc/mAP'] == pytest.approx(0.5, abs=1e-6)
+
+
+def test_an_ignored_class_with_a_box_is_an_error():
+    # image 0 has an effusion box: effusion cannot be boxless there
+    samples = case(False)
+    samples[0].set_metainfo(dict(ignored_labels=[EFFUSION]))
+    for metric in (CXRCocoMetric(ann_file=None), CXRVOCMetric(),
+                   CXRROCMetric()):
+        evaluator = Evaluator(metric)
+        evaluator.dataset_meta = META
+        with pytest.raises(ValueError, match='classes without a box'):
+            evaluator.process(data_samples=samples)
+            evaluator.evaluate(len(samples))

@@ -169,7 +169,8 @@ def froc_entries(
         gt_labels: N arrays (G_i,) of lesion class indices.
         iou_thr: Minimum IoU of a hit.
         ignored_labels: N sequences of class indices whose detections are
-            dropped in that image; None drops none.
+            dropped in that image (classes without a box there); None drops
+            none.
 
     Returns:
         dict: ``lesion_scores`` (L,) the highest score hitting each lesion
@@ -191,12 +192,19 @@ def froc_entries(
         if not np.all(np.isfinite(scores)):
             raise ValueError(f'pred_scores of image {i} must be finite, got '
                              f'{scores[:5]!r}')
+        gts = _as_boxes(gt_bboxes[i], 'gt_bboxes')
+        gls = _as_vector(gt_labels[i], gts.shape[0], 'gt_labels', np.int64)
         if ignored_labels is not None and len(ignored_labels[i]):
-            drop = np.isin(labels, np.asarray(ignored_labels[i], np.int64))
+            ignored = np.asarray(ignored_labels[i], np.int64).reshape(-1)
+            if np.isin(ignored, gls).any():
+                raise ValueError(
+                    f'ignored_labels of image {i} must name classes without '
+                    f'a box in it, got {ignored.tolist()!r} with box labels '
+                    f'{sorted(set(gls.tolist()))!r}')
+            drop = np.isin(labels, ignored)
             num_dropped += int(drop.sum())
             boxes, scores, labels = boxes[~drop], scores[~drop], labels[~drop]
-        gts = _as_boxes(gt_bboxes[i], 'gt_bboxes')
-        hits = match_detections(boxes, labels, gts, gt_labels[i], iou_thr)
+        hits = match_detections(boxes, labels, gts, gls, iou_thr)
         is_fp = ~hits.any(axis=1)
         fp_scores.append(scores[is_fp])
         if len(scores) == 0:

@@ -155,6 +155,12 @@ class CXRCocoMetric(CocoMetric):
                     f'class indices in [0, {num_classes}), got '
                     f'{ignored.tolist()!r}')
             gt, _ = self.results[first + k]
+            boxed = sorted({int(a['bbox_label']) for a in gt['anns']})
+            if np.isin(ignored, boxed).any():
+                raise ValueError(
+                    f'ignored_labels of {sample.get("img_path")!r} must name '
+                    f'classes without a box in it, got {ignored.tolist()!r} '
+                    f'with box labels {boxed!r}')
             whole = [0.0, 0.0, float(gt['width']), float(gt['height'])]
             gt['anns'] = list(gt['anns']) + [
                 dict(bbox_label=int(c), bbox=whole, ignore_flag=1)

@@ -66,7 +66,12 @@ class CXRVOCMetric(VOCMetric):
                     f'ignored_labels of {sample.get("img_path")!r} must be '
                     f'class indices in [0, {num_classes}), got '
                     f'{ignored.tolist()!r}')
-            _, dets = self.results[-1]
+            ann, dets = self.results[-1]
+            if np.isin(ignored, ann['labels']).any():
+                raise ValueError(
+                    f'ignored_labels of {sample.get("img_path")!r} must name '
+                    f'classes without a box in it, got {ignored.tolist()!r} '
+                    f'with box labels {sorted(set(ann["labels"].tolist()))!r}')
             for c in ignored:
                 dets[c] = dets[c][:0]
 
