@@ -100,10 +100,10 @@ class CXRCocoMetric(CocoMetric):
     Mask results and the proposal metrics use ``CocoMetric``'s own path.
     The metric prefix stays ``coco``.
 
-    Two additions, both for ground truth converted from the dataset
-    (``ann_file=None``):
+    Two additions:
 
-    - a data sample's ``ignored_labels`` (metainfo: classes the image is
+    - with ground truth converted from the dataset (``ann_file=None``), a
+      data sample's ``ignored_labels`` (metainfo: classes the image is
       labelled with but has no box of) become crowd annotations
       (``iscrowd=1``) covering the whole image, one per class, so
       pycocotools ignores that image's detections of those classes instead
@@ -182,6 +182,7 @@ class CXRCocoMetric(CocoMetric):
                 super().__init__(*args, **kwargs)
                 evals.append(self)
 
+        # swapped into mmdet's coco_metric module for this call only
         setattr(mmdet_coco_metric, name, RecordingCOCOeval)
         try:
             eval_results = super().compute_metrics(results)
