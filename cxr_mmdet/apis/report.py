@@ -32,8 +32,8 @@ def summarize_metrics(metrics: dict,
 
     Returns:
         dict: ``headline`` (label -> value or None) and ``per_class``
-        (class -> dict of ``AP`` (COCO AP@[.5:.95]) and ``AUC``, None where
-        the evaluators gave no value).
+        (class -> dict of ``AP50`` (COCO AP at IoU .5), ``AP`` (COCO
+        AP@[.5:.95]) and ``AUC``, None where the evaluators gave no value).
     """
     headline = {
         label: _num(metrics.get(key))
@@ -42,6 +42,7 @@ def summarize_metrics(metrics: dict,
     per_class = {}
     for name in classes:
         per_class[name] = dict(
+            AP50=_num(metrics.get(f'coco/{name}_precision_50')),
             AP=_num(metrics.get(f'coco/{name}_precision')),
             AUC=_num(metrics.get(f'cxr/AUC_{class_key(name)}')))
     return dict(headline=headline, per_class=per_class)
@@ -67,9 +68,11 @@ def format_summary(summary: dict) -> str:
     for label, value in summary['headline'].items():
         lines.append(f'{label:<20} {_fmt(value)}')
     lines.append('')
-    lines.append(f'{"class":<20} {"AP":>6} {"AUC":>6}')
+    lines.append(f'{"class":<20} {"AP@.5":>6} {"AP@[.5:.95]":>11} '
+                 f'{"AUC":>6}')
     for name, row in summary['per_class'].items():
-        lines.append(f'{name:<20} {_fmt(row["AP"]):>6} {_fmt(row["AUC"]):>6}')
+        lines.append(f'{name:<20} {_fmt(row.get("AP50")):>6} '
+                     f'{_fmt(row["AP"]):>11} {_fmt(row["AUC"]):>6}')
     return '\n'.join(lines)
 
 

@@ -2,10 +2,11 @@
 from .functional import (FROC_FP_RATES, froc_curve, froc_score,
                          image_class_scores, image_score_matrix, roc_auc,
                          roc_curve)
-from .metrics import CXRCocoMetric, CXRROCMetric, bbox_results_to_coco
+from .metrics import (CXRCocoMetric, CXRROCMetric, CXRVOCMetric,
+                      bbox_results_to_coco)
 
 __all__ = [
     'FROC_FP_RATES', 'froc_curve', 'froc_score', 'image_class_scores',
     'image_score_matrix', 'roc_auc', 'roc_curve', 'CXRCocoMetric',
-    'CXRROCMetric', 'bbox_results_to_coco'
+    'CXRROCMetric', 'CXRVOCMetric', 'bbox_results_to_coco'
 ]

@@ -111,9 +111,9 @@ def test_main_config_schedule_as_specified():
     assert cfg.load_from is None
     assert cfg.model.backbone.init_cfg is None  # nothing downloaded
     metrics = {e['type'] for e in cfg.val_evaluator}
-    assert metrics == {'CXRCocoMetric', 'VOCMetric', 'CXRROCMetric'}
-    voc = next(e for e in cfg.val_evaluator if e['type'] == 'VOCMetric')
-    assert voc['iou_thrs'] == [0.4]
+    assert metrics == {'CXRCocoMetric', 'CXRVOCMetric', 'CXRROCMetric'}
+    voc = next(e for e in cfg.val_evaluator if e['type'] == 'CXRVOCMetric')
+    assert voc['iou_thrs'] == [0.4] and voc['eval_mode'] == 'area'
 
 
 def test_main_config_keeps_the_stock_ssd300_model():

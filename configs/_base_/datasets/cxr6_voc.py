@@ -70,9 +70,9 @@ val_dataloader = dict(
 test_dataloader = val_dataloader
 
 val_evaluator = [
-    # COCO style: mAP@[.5:.95], mAP@.5, mAP@.75, AP and AR by object size;
-    # mmdet's CocoMetric minus the JSON round trip of its results (same
-    # figures)
+    # COCO style: mAP@[.5:.95], mAP@.5, mAP@.75, AP and AR by object size,
+    # per-class AP@[.5:.95] and AP@.5; mmdet's CocoMetric minus the JSON
+    # round trip of its results, plus crowd regions for ignored_labels
     dict(
         type='CXRCocoMetric',
         ann_file=None,
@@ -84,9 +84,10 @@ val_evaluator = [
         ],
         format_only=False,
         backend_args=backend_args),
-    # the VinBigData challenge metric: VOC mAP at IoU 0.4
-    dict(type='VOCMetric', metric='mAP', iou_thrs=[0.4], eval_mode='area'),
-    # image-level per-class ROC/AUC and lesion-level FROC
+    # the VinBigData challenge metric: VOC2010 (area) AP at IoU 0.4 on
+    # continuous coordinates (mmdet's VOCMetric adds 1 px to every side)
+    dict(type='CXRVOCMetric', metric='mAP', iou_thrs=[0.4], eval_mode='area'),
+    # image-level per-class ROC/AUC and lesion-level FROC (LUNA16 rules)
     dict(type='CXRROCMetric'),
 ]
 test_evaluator = val_evaluator

@@ -1,5 +1,6 @@
 # Copyright (c) cxr_mmdet contributors. All rights reserved.
-"""mmdet's CocoMetric without the JSON round trip of its box results."""
+"""mmdet's CocoMetric without the JSON round trip of its box results, with
+labelled-but-boxless classes ignored and per-class AP@.5 keys."""
 from __future__ import annotations
 
 import json
@@ -11,6 +12,7 @@ from mmengine.fileio import put_text, register_handler
 from mmengine.fileio.handlers import BaseFileHandler
 
 from mmdet.evaluation import CocoMetric
+from mmdet.evaluation.metrics import coco_metric as mmdet_coco_metric
 from mmdet.registry import METRICS
 
 #: Suffix of a handle file: it names result records held in memory.
@@ -97,6 +99,19 @@ class CXRCocoMetric(CocoMetric):
 
     Mask results and the proposal metrics use ``CocoMetric``'s own path.
     The metric prefix stays ``coco``.
+
+    Two additions:
+
+    - with ground truth converted from the dataset (``ann_file=None``), a
+      data sample's ``ignored_labels`` (metainfo: classes the image is
+      labelled with but has no box of) become crowd annotations
+      (``iscrowd=1``) covering the whole image, one per class, so
+      pycocotools ignores that image's detections of those classes instead
+      of counting them as false positives;
+    - with ``classwise=True``, ``coco/<class>_precision_50`` holds each
+      class's AP at IoU 0.5 (``coco/<class>_precision`` is
+      ``CocoMetric``'s AP@[.5:.95]), read from the same COCOeval precision
+      array and rounded to 3 decimals like mmdet's per-class figures.
     """
 
     _handle: str | None = None
@@ -121,12 +136,83 @@ class CXRCocoMetric(CocoMetric):
             put_text(json.dumps(records), path, backend_args=self.backend_args)
         return dict(bbox=path, proposal=path)
 
+    def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
+        """:meth:`CocoMetric.process`, plus a whole-image crowd annotation
+        for each class in a sample's ``ignored_labels``."""
+        super().process(data_batch, data_samples)
+        if self._coco_api is not None:
+            return
+        num_classes = len(self.dataset_meta['classes'])
+        first = len(self.results) - len(data_samples)
+        for k, sample in enumerate(data_samples):
+            ignored = sample.get('ignored_labels')
+            if ignored is None or len(ignored) == 0:
+                continue
+            ignored = np.asarray(ignored, dtype=np.int64).reshape(-1)
+            if np.any((ignored < 0) | (ignored >= num_classes)):
+                raise ValueError(
+                    f'ignored_labels of {sample.get("img_path")!r} must be '
+                    f'class indices in [0, {num_classes}), got '
+                    f'{ignored.tolist()!r}')
+            gt, _ = self.results[first + k]
+            boxed = sorted({int(a['bbox_label']) for a in gt['anns']})
+            if np.isin(ignored, boxed).any():
+                raise ValueError(
+                    f'ignored_labels of {sample.get("img_path")!r} must name '
+                    f'classes without a box in it, got {ignored.tolist()!r} '
+                    f'with box labels {boxed!r}')
+            whole = [0.0, 0.0, float(gt['width']), float(gt['height'])]
+            gt['anns'] = list(gt['anns']) + [
+                dict(bbox_label=int(c), bbox=whole, ignore_flag=1)
+                for c in ignored
+            ]
+
     def compute_metrics(self, results: list) -> dict:
-        """:meth:`CocoMetric.compute_metrics`, then drop the records."""
+        """:meth:`CocoMetric.compute_metrics` plus the per-class AP@.5,
+        then drop the records."""
+        evals: list = []
+        name = 'COCOevalMP' if self.use_mp_eval else 'COCOeval'
+        base = getattr(mmdet_coco_metric, name)
+
+        class RecordingCOCOeval(base):
+            """``CocoMetric`` builds its COCOeval inside ``compute_metrics``
+            and keeps no reference: this one keeps itself."""
+
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                evals.append(self)
+
+        # swapped into mmdet's coco_metric module for this call only
+        setattr(mmdet_coco_metric, name, RecordingCOCOeval)
         try:
-            return super().compute_metrics(results)
+            eval_results = super().compute_metrics(results)
         finally:
+            setattr(mmdet_coco_metric, name, base)
             self._release()
+        bbox_evals = [e for e in evals if e.params.iouType == 'bbox'
+                      and e.params.useCats and 'precision' in e.eval]
+        if self.classwise and bbox_evals:
+            eval_results.update(self.ap50_per_class(bbox_evals[-1]))
+        return eval_results
+
+    def ap50_per_class(self, coco_eval) -> dict[str, float]:
+        """``<class>_precision_50``: AP at IoU 0.5 per class (all areas,
+        the largest maxDets), ``nan`` for a class without boxes; empty when
+        0.5 is not among the IoU thresholds."""
+        iou_thrs = np.asarray(coco_eval.params.iouThrs)
+        at_50 = np.flatnonzero(np.isclose(iou_thrs, 0.5))
+        if at_50.size == 0:
+            return {}
+        # precision: (iou, recall, class, area range, max dets)
+        precisions = coco_eval.eval['precision'][at_50[0]]
+        out = {}
+        for idx, cat_id in enumerate(self.cat_ids):
+            name = self._coco_api.loadCats(cat_id)[0]['name']
+            precision = precisions[:, idx, 0, -1]
+            precision = precision[precision > -1]
+            ap = float(np.mean(precision)) if precision.size else float('nan')
+            out[f'{name}_precision_50'] = round(ap, 3)
+        return out
 
     def _release(self) -> None:
         if self._handle is not None:

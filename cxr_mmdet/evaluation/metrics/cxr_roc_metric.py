@@ -78,10 +78,13 @@ class CXRROCMetric(BaseMetric):
 
     ``cxr/FROC`` is the mean lesion sensitivity at ``fp_rates`` false
     positives per image (``cxr/FROC@<rate>`` each), a detection hitting a
-    still-unmatched ``gt_instances`` box of its class at IoU >= ``iou_thr``
-    (see :mod:`cxr_mmdet.evaluation.functional.froc`). Both need the
-    predictions rescaled to the frame of the ground truth (mmdet's test
-    pipeline does so).
+    ``gt_instances`` box of its class at IoU >= ``iou_thr``, repeat hits
+    ignored, as LUNA16 counts (see
+    :mod:`cxr_mmdet.evaluation.functional.froc`). Detections of a class in
+    the sample's ``ignored_labels`` (metainfo: labelled in the image, no box
+    of it) are left out of FROC; the image-level AUC uses ``img_labels``,
+    the complete truth. Both need the predictions rescaled to the frame of
+    the ground truth (mmdet's test pipeline does so).
 
     After each evaluation, on the rank that computes the metrics,
     :attr:`last_curves` maps each class with an AUC to its ROC curve
@@ -143,6 +146,9 @@ class CXRROCMetric(BaseMetric):
                 img_labels[gt_labels[(gt_labels >= 0)
                                      & (gt_labels < num_classes)]] = 1
             img_labels = _to_numpy(img_labels).reshape(-1)
+            ignored = _get(sample, 'ignored_labels')
+            ignored = np.zeros(0, np.int16) if ignored is None else \
+                _to_numpy(ignored, np.int64).reshape(-1).astype(np.int16)
             if img_labels.shape[0] != num_classes or not np.all(
                 (img_labels == 0) | (img_labels == 1)):
                 raise ValueError(
@@ -158,6 +164,7 @@ class CXRROCMetric(BaseMetric):
                     pred_labels=pred_labels.astype(np.int16),
                     gt_bboxes=gt_bboxes.astype(np.float32),
                     gt_labels=gt_labels.astype(np.int16),
+                    ignored_labels=ignored,
                     derived_labels=derived))
 
     @staticmethod
@@ -170,7 +177,8 @@ class CXRROCMetric(BaseMetric):
                   gt_bboxes: Sequence[np.ndarray] | None = None,
                   gt_labels: Sequence[np.ndarray] | None = None,
                   iou_thr: float = 0.4,
-                  fp_rates: Sequence[float] = FROC_FP_RATES) -> dict:
+                  fp_rates: Sequence[float] = FROC_FP_RATES,
+                  ignored_labels: Sequence | None = None) -> dict:
         """All metrics from stacked per-image results.
 
         Args:
@@ -181,6 +189,8 @@ class CXRROCMetric(BaseMetric):
                 N per-image arrays for FROC (skipped when None).
             iou_thr: Minimum IoU of a FROC hit.
             fp_rates: FPs per image of the FROC reading.
+            ignored_labels: N per-image class lists whose detections FROC
+                drops (None: none).
 
         Returns:
             dict with ``metrics`` (ordered, unprefixed keys ``AUC_<key>``,
@@ -229,7 +239,7 @@ class CXRROCMetric(BaseMetric):
         froc = None
         if pred_bboxes is not None and scores.shape[0] > 0:
             froc = froc_score(pred_bboxes, pred_scores, pred_labels, gt_bboxes,
-                              gt_labels, fp_rates, iou_thr)
+                              gt_labels, fp_rates, iou_thr, ignored_labels)
             if froc['num_lesions'] > 0:
                 metrics['FROC'] = froc['froc']
                 for rate, sens in zip(froc['fp_rates'], froc['sensitivities']):
@@ -257,7 +267,8 @@ class CXRROCMetric(BaseMetric):
              for r in results], [r['pred_scores'] for r in results],
             [r['pred_labels']
              for r in results], [r['gt_bboxes'] for r in results],
-            [r['gt_labels'] for r in results], self.iou_thr, self.fp_rates)
+            [r['gt_labels'] for r in results], self.iou_thr, self.fp_rates,
+            [r.get('ignored_labels', ()) for r in results])
         self.last_curves = out['curves']
         self.last_missing = out['missing']
         self.last_froc = out['froc']

@@ -1,0 +1,115 @@
+# Copyright (c) cxr_mmdet contributors. All rights reserved.
+"""VOC AP on continuous coordinates: the VinBigData challenge metric."""
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from mmengine.logging import MMLogger
+
+from mmdet.evaluation import VOCMetric
+from mmdet.evaluation.functional import eval_map, eval_recalls
+from mmdet.registry import METRICS
+
+
+@METRICS.register_module()
+class CXRVOCMetric(VOCMetric):
+    """:class:`~mmdet.evaluation.VOCMetric` on continuous coordinates, with
+    labelled-but-boxless classes ignored.
+
+    The VinBigData challenge metric is VOC2010-style (``'area'``) AP at IoU
+    0.4 on the boxes as given. ``VOCMetric`` calls ``eval_map`` and
+    ``eval_recalls`` with ``use_legacy_coordinate=True`` (width
+    ``x2 - x1 + 1``), which inflates the IoU of small boxes; this metric
+    calls them with ``use_legacy_coordinate=False`` (width ``x2 - x1``, as
+    mmdet's ``bbox_overlaps`` and pycocotools). Otherwise it is
+    ``eval_map``: a detection is a hit when its best IoU with a box of its
+    class is ``>= iou_thr`` and that box is not yet matched, ``difficult``
+    boxes (``ignored_instances``) are ignored, and the mean runs over the
+    classes with at least one box. The keys are ``VOCMetric``'s:
+    ``pascal_voc/mAP`` and ``pascal_voc/AP40`` (for ``iou_thrs=[0.4]``).
+
+    A data sample may list ``ignored_labels`` (metainfo: classes the image
+    is labelled with but has no box of); its detections of those classes
+    are dropped, so a correct finding without a box is not a false positive.
+
+    Args:
+        eval_mode: ``'area'`` (VOC2010 and later, the default here) or
+            ``'11points'``.
+        nproc: Processes of ``eval_map`` (its default, 4).
+        **kwargs: Those of ``VOCMetric``.
+    """
+
+    def __init__(self,
+                 eval_mode: str = 'area',
+                 nproc: int = 4,
+                 **kwargs: Any) -> None:
+        super().__init__(eval_mode=eval_mode, **kwargs)
+        if not isinstance(nproc, int) or nproc < 1:
+            raise ValueError(f'nproc must be a positive int, got {nproc!r}')
+        self.nproc = nproc
+
+    def process(self, data_batch: Any, data_samples: Sequence[dict]) -> None:
+        """``VOCMetric.process``, then drop the detections of each sample's
+        ``ignored_labels``."""
+        num_classes = len(self.dataset_meta['classes'])
+        for sample in data_samples:
+            super().process(data_batch, [sample])
+            ignored = sample.get('ignored_labels')
+            if ignored is None or len(ignored) == 0:
+                continue
+            ignored = np.asarray(ignored, dtype=np.int64).reshape(-1)
+            if np.any((ignored < 0) | (ignored >= num_classes)):
+                raise ValueError(
+                    f'ignored_labels of {sample.get("img_path")!r} must be '
+                    f'class indices in [0, {num_classes}), got '
+                    f'{ignored.tolist()!r}')
+            ann, dets = self.results[-1]
+            if np.isin(ignored, ann['labels']).any():
+                raise ValueError(
+                    f'ignored_labels of {sample.get("img_path")!r} must name '
+                    f'classes without a box in it, got {ignored.tolist()!r} '
+                    f'with box labels {sorted(set(ann["labels"].tolist()))!r}')
+            for c in ignored:
+                dets[c] = dets[c][:0]
+
+    def compute_metrics(self, results: list) -> dict:
+        """``VOCMetric.compute_metrics`` with continuous coordinates."""
+        logger: MMLogger = MMLogger.get_current_instance()
+        gts, preds = zip(*results)
+        eval_results: OrderedDict[str, float] = OrderedDict()
+        if self.metric == 'mAP':
+            mean_aps = []
+            for iou_thr in self.iou_thrs:
+                logger.info(f'\n{"-" * 15}iou_thr: {iou_thr}{"-" * 15}')
+                mean_ap, _ = eval_map(
+                    preds,
+                    gts,
+                    scale_ranges=self.scale_ranges,
+                    iou_thr=iou_thr,
+                    dataset=self.dataset_meta['classes'],
+                    logger=logger,
+                    eval_mode=self.eval_mode,
+                    nproc=self.nproc,
+                    use_legacy_coordinate=False)
+                mean_aps.append(mean_ap)
+                eval_results[f'AP{int(iou_thr * 100):02d}'] = round(mean_ap, 3)
+            eval_results['mAP'] = sum(mean_aps) / len(mean_aps)
+            eval_results.move_to_end('mAP', last=False)
+        else:
+            recalls = eval_recalls([gt['bboxes'] for gt in gts],
+                                   [pred[0] for pred in preds],
+                                   self.proposal_nums,
+                                   self.iou_thrs,
+                                   logger=logger,
+                                   use_legacy_coordinate=False)
+            for i, num in enumerate(self.proposal_nums):
+                for j, iou_thr in enumerate(self.iou_thrs):
+                    eval_results[f'recall@{num}@{iou_thr}'] = recalls[i, j]
+            if recalls.shape[1] > 1:
+                ar = recalls.mean(axis=1)
+                for i, num in enumerate(self.proposal_nums):
+                    eval_results[f'AR@{num}'] = ar[i]
+        return eval_results
