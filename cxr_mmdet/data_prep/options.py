@@ -21,9 +21,10 @@ from .box_checks import DEFAULT_TOLERANCE
 DEFAULT_TRAIN_NEGATIVE_FRACTION = 0.1
 
 #: Default largest share of an image's boxes that may lie outside it
-#: (beyond the tolerance) before prep stops: more is the mark of a resized
-#: export whose table is still in the original frame.
-DEFAULT_MAX_OUTSIDE_SHARE = 0.2
+#: (beyond the tolerance) before prep stops: more than half is the mark of
+#: a resized export whose table is still in the original frame, while a
+#: stray box among others is dropped and counted (``outside_image``).
+DEFAULT_MAX_OUTSIDE_SHARE = 0.5
 
 
 def _opt(default, help: str, kind=None, flag: str | None = None,

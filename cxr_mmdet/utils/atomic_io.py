@@ -132,34 +132,45 @@ def folder_lock(out: str | os.PathLike) -> Iterator[Path]:
     """Hold an exclusive, non-blocking ``fcntl`` lock on ``out``.
 
     The lock file ``.<name>.lock`` beside ``out`` records the holder
-    (``pid@host``) while it is held; the lock itself dies with its process,
-    so a killed run never blocks the next one. The file stays (removing it
-    would let two processes lock two different files of one name).
+    (``pid@host``) and is removed on release. The lock itself dies with
+    its process, so a killed run never blocks the next one (it leaves the
+    file, which the next run takes over).
 
     Raises:
         FolderLockedError: If another process holds it; the message names
             the lock file and its holder.
+        PermissionError: If the lock file cannot be created.
     """
     out = Path(out).resolve()
     path = lock_path(out)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = os.pread(fd, 200, 0).decode(errors='replace').strip()
+            os.close(fd)
             raise FolderLockedError(
                 f'{os.fspath(out)!r} is being written by another run '
                 f'(lock {os.fspath(path)!r} held by '
                 f'{holder or "an unknown process"}); wait for it to finish '
                 'or choose another output folder') from None
+        try:
+            same = os.stat(path).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        # the holder removed the file between our open and our lock
+        os.close(fd)
+    try:
         os.ftruncate(fd, 0)
         os.pwrite(fd, f'pid {os.getpid()}@{socket.gethostname()}\n'.encode(),
                   0)
-        try:
-            yield path
-        finally:
-            os.ftruncate(fd, 0)
-            fcntl.flock(fd, fcntl.LOCK_UN)
+        yield path
     finally:
+        try:
+            os.remove(path)
+        except OSError:
+            pass
         os.close(fd)
