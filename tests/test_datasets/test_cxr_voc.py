@@ -168,7 +168,8 @@ def test_image_labels_or_boxes_and_ignored_labels(voc_tree):
         assert infos[img_id]['img_labels'] == [
             int(c in labels) for c in range(len(CXR_CLASSES))]
         assert infos[img_id]['ignored_labels'] == []
-    _set_image_labels(data_root, negative, ['Pneumothorax'])
+    other = next(i for i in test_ids if i not in (positive, negative))
+    _set_image_labels(data_root, other, ['Pneumothorax'])
     with pytest.raises(AnnotationError, match="Pneumothorax.*image_labels"):
         _dataset(data_root, test_mode=True)
 
