@@ -173,7 +173,7 @@ def _write_lines(path: Path, lines: list[str]) -> None:
 
 
 def make_demo_dataset(out_dir: str | Path,
-                      num_images: int = 400,
+                      num_images: int = 480,
                       seed: int = 0,
                       long_side: int = 512,
                       negative_fraction: float = 0.1,
