@@ -29,13 +29,16 @@ CXR_PALETTE: list[tuple[int, int, int]] = [
     (255, 215, 0),
 ]
 
-#: NIH ChestX-ray14 ``BBox_List_2017.csv`` ``Finding Label`` -> class.
-#: The box list spells it ``Infiltrate``; ``Data_Entry_2017`` spells it
-#: ``Infiltration``. Both map (the system we replace dropped every
-#: ``Infiltrate`` box by filtering for ``Infiltration`` only).
+#: NIH ChestX-ray14 label -> class, for the box list's ``Finding Label``
+#: and ``Data_Entry_2017``'s ``Finding Labels`` (the image labels). The box
+#: list spells it ``Infiltrate``, ``Data_Entry`` ``Infiltration``: both
+#: map. ``Fibrosis`` and ``Pleural_Thickening`` occur in ``Data_Entry``
+#: only (the box list has no such boxes).
 NIH_LABEL_MAP: dict[str, str] = {
     'Cardiomegaly': 'Cardiomegaly',
     'Effusion': 'Pleural effusion',
+    'Fibrosis': 'Pulmonary fibrosis',
+    'Pleural_Thickening': 'Pleural thickening',
     'Infiltrate': 'Infiltration',
     'Infiltration': 'Infiltration',
     'Mass': 'Nodule/Mass',

@@ -54,8 +54,10 @@ def write_voc_tree(root: str,
 
     Each positive image holds 1-2 bright rectangles with float corners, one
     class each; the first ``num_negatives`` images of each split have no
-    object. Returns the ground truth written: ``{img_id: dict(split,
-    filename, boxes (0-based floats), labels, width, height)}``.
+    object. ``train.txt`` lists the ``trainval`` images and ``val.txt``
+    the ``test`` ones (the configs read train, val and test). Returns the
+    ground truth written: ``{img_id: dict(split, filename, boxes (0-based
+    floats), labels, width, height)}``.
     """
     from PIL import Image
     rng = np.random.default_rng(seed)
@@ -96,9 +98,11 @@ def write_voc_tree(root: str,
                 width=size,
                 height=size)
             ids.append(img_id)
-        with open(osp.join(voc, 'ImageSets', 'Main', f'{split}.txt'),
-                  'w') as f:
-            f.write('\n'.join(ids) + '\n')
+        names = {'trainval': ('trainval', 'train'), 'test': ('test', 'val')}
+        for name in names[split]:
+            with open(osp.join(voc, 'ImageSets', 'Main', f'{name}.txt'),
+                      'w') as f:
+                f.write('\n'.join(ids) + '\n')
     return truth
 
 

@@ -1,7 +1,7 @@
 # Copyright (c) cxr_mmdet contributors. All rights reserved.
 """Write a raw demo dataset: real NIH/VinBig rows on synthetic images.
 
-    python tools/make_demo_data.py --out data/demo_raw [--num-images 400]
+    python tools/make_demo_data.py --out data/demo_raw [--num-images 480]
 
 The output is read by ``tools/prepare_data.py`` exactly as real data::
 
@@ -21,7 +21,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Parse the command line."""
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--out', required=True, help='output folder')
-    parser.add_argument('--num-images', type=int, default=400,
+    parser.add_argument('--num-images', type=int, default=480,
                         help='images in all (NIH + VinBig)')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--long-side', type=int, default=512,

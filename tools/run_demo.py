@@ -30,11 +30,16 @@ def load_tool(name: str):
     return module
 
 
+#: The demo's split: 480 images -> about 320 train, 80 val, 80 test.
+DEMO_VAL_FRACTION = 1 / 6
+DEMO_TEST_FRACTION = 1 / 6
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Parse the command line."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument('--out', default='demo_out', help='output folder')
-    parser.add_argument('--num-images', type=int, default=400)
+    parser.add_argument('--num-images', type=int, default=480)
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--config', default=DEMO_CONFIG)
     parser.add_argument('--epochs', type=int, default=None,
@@ -81,7 +86,10 @@ def main(args: argparse.Namespace) -> dict:
             '--vinbig-csv', osp.join(raw, 'vinbig', 'train.csv'),
             '--vinbig-images', osp.join(raw, 'vinbig', 'images'),
             '--out', prepared, '--seed', str(args.seed),
-            '--workers', str(args.workers)]
+            '--workers', str(args.workers),
+            # a sixth each for val and test: about 320 / 80 / 80 images
+            '--val-fraction', str(DEMO_VAL_FRACTION),
+            '--test-fraction', str(DEMO_TEST_FRACTION)]
         tool.main(tool.parse_args(prep_args))
     else:
         print(f'reusing {prepared}')

@@ -45,8 +45,10 @@ test_pipeline = [
     dict(
         type='PackDetInputs',
         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
-                   'scale_factor', 'instances', 'img_labels'))
+                   'scale_factor', 'instances', 'img_labels',
+                   'ignored_labels'))
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+# merged into the base test_dataloader (test.txt)
 test_dataloader = val_dataloader

@@ -5,7 +5,8 @@ mmengine 0.10.7 writes a checkpoint straight to its final name, so a
 process killed during the write leaves a truncated ``epoch_N.pth`` (and a
 ``last_checkpoint`` pointing at it). The replacement below writes local
 checkpoints to a temporary file in the same folder, fsyncs it and renames
-it over the target (``os.replace`` is atomic on POSIX), so a kill leaves
+it over the target (``os.replace`` is atomic on POSIX; see
+:func:`cxr_mmdet.utils.atomic_io.atomic_write_bytes`), so a kill leaves
 either the old file or the new one, never half of one. The temporary file
 a killed write leaves behind (``.<name>.<random>.tmp``) is removed by the
 next successful write of the same name. Remote URIs keep mmengine's own
@@ -18,12 +19,12 @@ back to the newest ``epoch_N.pth``/``iter_N.pth`` in the work dir.
 """
 from __future__ import annotations
 
-import glob
 import io
 import os
 import os.path as osp
 import re
-import tempfile
+
+from ..utils.atomic_io import atomic_write_bytes
 
 _ORIGINAL = None
 
@@ -38,37 +39,9 @@ def atomic_save_checkpoint(checkpoint: dict,
             backend_args and backend_args.get('backend', 'local') != 'local'):
         return _ORIGINAL(checkpoint, filename, file_client_args,
                          backend_args)
-    filename = osp.abspath(filename)
-    folder = osp.dirname(filename)
-    os.makedirs(folder, exist_ok=True)
     with io.BytesIO() as buffer:
         torch.save(checkpoint, buffer)
-        data = buffer.getvalue()
-    fd, tmp_path = tempfile.mkstemp(
-        prefix=f'.{osp.basename(filename)}.', suffix='.tmp', dir=folder)
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp_path, filename)
-    except BaseException:
-        if osp.exists(tmp_path):
-            os.remove(tmp_path)
-        raise
-    _remove_stale_temporaries(filename)
-
-
-def _remove_stale_temporaries(filename: str) -> None:
-    """Delete what killed writes of ``filename`` left behind."""
-    pattern = osp.join(
-        glob.escape(osp.dirname(filename)),
-        f'.{glob.escape(osp.basename(filename))}.*.tmp')
-    for stale in glob.glob(pattern):
-        try:
-            os.remove(stale)
-        except OSError:
-            pass
+        atomic_write_bytes(buffer.getvalue(), filename)
 
 
 _NUMBERED = re.compile(r'^(epoch|iter)_(\d+)\.pth$')

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from cxr_mmdet.classes import VINBIG_NO_FINDING
+from .split import SPLITS, split_fractions
 
 IMAGE_COLUMNS: tuple[str, ...] = ('image_id', 'file_name', 'source', 'group')
 
@@ -42,31 +43,38 @@ def split_no_finding(
 
 def select_negatives(
         negatives: pd.DataFrame,
-        test_fraction: float,
+        fractions: Mapping[str, float] | float,
         per_split: int | None = None,
         seed: int = 0,
-        group_splits: Mapping[str, str] | None = None) -> pd.DataFrame:
+        group_splits: Mapping[str, str] | None = None,
+        caps: Mapping[str, int | None] | None = None) -> pd.DataFrame:
     """Split negatives by group at random and cap each split.
 
     A negative whose group already has a split (an NIH patient with
     positive images, say) follows it, so no group straddles the splits.
-    The other groups are shuffled and ``round(test_fraction * n)`` of them
-    go to ``test``, the rest to ``trainval`` (a VinBig negative is its own
-    group). Then each split keeps at most ``per_split`` negatives, chosen
+    The other groups are shuffled and dealt to the splits by ``fractions``
+    (``round(f * n)`` groups each for ``val`` and ``test``, the rest to
+    ``train``; a VinBig negative is its own group). Then each split keeps
+    at most ``caps[split]`` (and at most ``per_split``) negatives, chosen
     at random.
 
     Args:
         negatives (pd.DataFrame): One row per negative image, with
             ``image_id`` and ``group``.
-        test_fraction (float): Fraction of negative groups for ``test``.
-        per_split (int, optional): Cap per split; None keeps all.
+        fractions: ``split -> fraction`` (see
+            :func:`~cxr_mmdet.data_prep.split.split_fractions`), or the
+            test fraction alone (no val split).
+        per_split (int, optional): Cap of every split; None keeps all.
         seed (int): Random seed; the same seed gives the same choice.
         group_splits: ``group -> split`` already fixed by the positives.
+        caps: ``split -> cap`` of single splits (None: no cap).
 
     Returns:
         pd.DataFrame: The kept negatives with a ``split`` column, sorted by
         image id.
     """
+    if not isinstance(fractions, Mapping):
+        fractions = split_fractions(float(fractions))
     if per_split is not None and per_split < 0:
         raise ValueError(f'negatives per split must be >= 0, got '
                          f'{per_split!r}')
@@ -76,15 +84,42 @@ def select_negatives(
     fixed = frame['group'].map(group_splits)
     free = sorted(set(frame.loc[fixed.isna(), 'group']))
     order = rng.permutation(len(free))
-    n_test = int(round(test_fraction * len(free)))
-    split_of = {free[i]: 'test' for i in order[:n_test]}
-    split_of.update({free[i]: 'trainval' for i in order[n_test:]})
+    split_of, start = {}, 0
+    for name in ('test', 'val'):
+        count = int(round(fractions.get(name, 0.0) * len(free)))
+        split_of.update({free[i]: name for i in order[start:start + count]})
+        start += count
+    split_of.update({free[i]: 'train' for i in order[start:]})
     split = fixed.fillna(frame['group'].map(split_of)).to_numpy(dtype=object)
     frame = frame.assign(split=split)
-    if per_split is not None:
-        ranks = np.empty(len(frame), dtype=int)
-        for name in ('trainval', 'test'):
-            members = np.flatnonzero(split == name)
-            ranks[members] = rng.permutation(len(members))
-        frame = frame[ranks < per_split]
+    limits = {name: per_split for name in SPLITS}
+    for name, cap in (caps or {}).items():
+        if cap is not None:
+            limits[name] = cap if limits[name] is None else min(
+                cap, limits[name])
+    ranks = np.empty(len(frame), dtype=int)
+    for name in SPLITS:
+        members = np.flatnonzero(split == name)
+        ranks[members] = rng.permutation(len(members))
+    keep = np.ones(len(frame), dtype=bool)
+    for name, cap in limits.items():
+        if cap is not None:
+            keep &= ~((split == name) & (ranks >= cap))
+    frame = frame[keep]
     return frame.sort_values('image_id').reset_index(drop=True)
+
+
+def train_negatives_for(positives: int, fraction: float) -> int:
+    """Negatives that make ``fraction`` of a split of ``positives``.
+
+    ``round(fraction / (1 - fraction) * positives)``: with the sampler's
+    ``neg_fraction`` equal to ``fraction``, an epoch of ``len(dataset)``
+    draws then draws about as many negatives as there are.
+
+    >>> train_negatives_for(90, 0.1)
+    10
+    """
+    if not 0.0 <= fraction < 1.0:
+        raise ValueError(f'negative fraction must be in [0, 1), got '
+                         f'{fraction!r}')
+    return int(round(fraction / (1.0 - fraction) * positives))

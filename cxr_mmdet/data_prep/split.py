@@ -1,5 +1,5 @@
 # Copyright (c) cxr_mmdet contributors. All rights reserved.
-"""Leak-free multi-label stratified train/test split.
+"""Leak-free multi-label stratified train/val/test split.
 
 Images are split by *group*: an NIH patient (all of a patient's images go
 to one split) or a VinBig image. Groups are assigned with iterative
@@ -7,7 +7,7 @@ stratification (Sechidis, Tsoumakas and Vlahavas, "On the Stratification
 of Multi-Label Data", ECML PKDD 2011), extended to weighted samples: a
 group's label vector counts its images per class, and its size is its
 number of images. The source (NIH or VinBig) is stratified as two extra
-labels, so both sources appear in both splits in proportion.
+labels, so both sources appear in every split in proportion.
 """
 from __future__ import annotations
 
@@ -16,7 +16,11 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-SPLITS: tuple[str, ...] = ('trainval', 'test')
+#: The splits prep assigns, in order.
+SPLITS: tuple[str, ...] = ('train', 'val', 'test')
+#: The image sets it writes: the splits and ``trainval`` (train + val, for
+#: VOC tools).
+IMAGE_SET_NAMES: tuple[str, ...] = (*SPLITS, 'trainval')
 
 
 def iterative_stratification(labels: np.ndarray,
@@ -91,11 +95,29 @@ def iterative_stratification(labels: np.ndarray,
     return folds
 
 
+def split_fractions(test_fraction: float,
+                    val_fraction: float = 0.0) -> dict[str, float]:
+    """``split -> fraction`` of :data:`SPLITS` (train takes the rest)."""
+    for name, value in (('test', test_fraction), ('val', val_fraction)):
+        if not 0.0 <= value < 1.0:
+            raise ValueError(f'{name} fraction must be in [0, 1), got '
+                             f'{value!r}')
+    if test_fraction + val_fraction >= 1.0:
+        raise ValueError(f'test fraction {test_fraction!r} + val fraction '
+                         f'{val_fraction!r} must be < 1')
+    return {
+        'train': 1.0 - test_fraction - val_fraction,
+        'val': val_fraction,
+        'test': test_fraction
+    }
+
+
 def split_by_group(images: pd.DataFrame,
                    class_columns: Sequence[str],
                    test_fraction: float,
-                   seed: int = 0) -> pd.Series:
-    """Split images into ``trainval`` and ``test`` by group.
+                   seed: int = 0,
+                   val_fraction: float = 0.0) -> pd.Series:
+    """Split images into ``train``, ``val`` and ``test`` by group.
 
     Args:
         images (pd.DataFrame): One row per image with ``group``, ``source``
@@ -103,15 +125,17 @@ def split_by_group(images: pd.DataFrame,
         class_columns: The label columns to stratify.
         test_fraction (float): Fraction of images for ``test``, in [0, 1).
         seed (int): Random seed.
+        val_fraction (float): Fraction of images for ``val``, in [0, 1);
+            test + val < 1. A split of fraction 0 gets no image.
 
     Returns:
-        pd.Series: ``'trainval'`` or ``'test'`` per image (same index).
+        pd.Series: ``'train'``, ``'val'`` or ``'test'`` per image (same
+        index).
     """
-    if not 0.0 <= test_fraction < 1.0:
-        raise ValueError(f'test fraction must be in [0, 1), got '
-                         f'{test_fraction!r}')
-    if images.empty or test_fraction == 0:
-        return pd.Series('trainval', index=images.index, dtype=object)
+    fractions = split_fractions(test_fraction, val_fraction)
+    used = [name for name in SPLITS if fractions[name] > 0]
+    if images.empty or used == ['train']:
+        return pd.Series('train', index=images.index, dtype=object)
     onehot = pd.get_dummies(images['source'], dtype=int)
     per_image = pd.concat(
         [images[list(class_columns)].astype(int), onehot], axis=1)
@@ -119,11 +143,11 @@ def split_by_group(images: pd.DataFrame,
     group_labels = per_group.sum()
     group_sizes = per_group.size().to_numpy()
     folds = iterative_stratification(
-        group_labels.to_numpy(), [1 - test_fraction, test_fraction],
+        group_labels.to_numpy(), [fractions[name] for name in used],
         seed=seed,
         sizes=group_sizes)
     fold_of_group = dict(zip(group_labels.index, folds))
-    names = np.asarray(SPLITS, dtype=object)
+    names = np.asarray(used, dtype=object)
     return pd.Series(
         names[images['group'].map(fold_of_group).to_numpy(int)],
         index=images.index)

@@ -44,7 +44,9 @@ def voc_annotation(filename: str,
                    height: int,
                    objects: Iterable[tuple[str, float, float, float, float]],
                    source: str | None = None,
-                   depth: int = 1) -> ET.ElementTree:
+                   depth: int = 1,
+                   image_labels: Iterable[str] | None = None
+                   ) -> ET.ElementTree:
     """Build a VOC ``<annotation>`` tree.
 
     Args:
@@ -55,6 +57,9 @@ def voc_annotation(filename: str,
             edges (see the module docstring for the VOC conversion).
         source (str, optional): ``'nih'`` or ``'vinbig'``.
         depth (int): Channels of the written image (1: grayscale PNG).
+        image_labels: Every class the image is labelled with (its boxes'
+            and any others), written as ``<image_labels><name>...``; None
+            writes no element (readers then take the boxes' classes).
     """
     root = ET.Element('annotation')
     _text(root, 'folder', 'VOC2007')
@@ -67,6 +72,13 @@ def voc_annotation(filename: str,
     _text(size, 'height', int(height))
     _text(size, 'depth', int(depth))
     _text(root, 'segmented', 0)
+    if image_labels is not None:
+        labels = ET.SubElement(root, 'image_labels')
+        for name in image_labels:
+            if name not in CXR_CLASSES:
+                raise ValueError(f'{filename}: image label {name!r} is not '
+                                 f'one of {list(CXR_CLASSES)!r}')
+            _text(labels, 'name', name)
     for name, x0, y0, x1, y1 in objects:
         if name not in CXR_CLASSES:
             raise ValueError(f'{filename}: object class {name!r} is not one '
@@ -92,9 +104,16 @@ def write_voc_annotation(path: str | os.PathLike, *args, **kwargs) -> None:
 
 def write_image_sets(folder: str | os.PathLike,
                      splits: Mapping[str, Sequence[str]]) -> None:
-    """Write ``<folder>/<split>.txt`` with one image id a line (sorted)."""
+    """Write ``<folder>/<split>.txt`` with one image id a line (sorted).
+
+    Given ``train`` and ``val``, ``trainval.txt`` (their union) is written
+    too, for VOC tools.
+    """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    splits = dict(splits)
+    if 'train' in splits and 'val' in splits and 'trainval' not in splits:
+        splits['trainval'] = [*splits['train'], *splits['val']]
     for split, ids in splits.items():
         text = ''.join(f'{i}\n' for i in sorted(ids))
         (folder / f'{split}.txt').write_text(text, encoding='utf-8')

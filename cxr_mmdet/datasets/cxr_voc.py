@@ -68,7 +68,8 @@ def parse_voc_xml(xml_path: str,
     Returns:
         dict: ``filename`` (str or None), ``width``/``height`` (int or None)
         and ``objects``: list of dicts with ``name``, ``bbox`` (x1, y1, x2,
-        y2 floats) and ``difficult`` (0/1).
+        y2 floats) and ``difficult`` (0/1); ``image_labels``: the class
+        names of ``<image_labels>`` (None when the element is absent).
     """
     try:
         root = SafeET.parse(local_path or xml_path).getroot()
@@ -103,8 +104,21 @@ def parse_voc_xml(xml_path: str,
                 f'{[x1 + 1, y1 + 1, x2 + 1, y2 + 1]!r}')
         objects.append(
             dict(name=name, bbox=[x1, y1, x2, y2], difficult=difficult))
+    image_labels = None
+    labels_node = root.find('image_labels')
+    if labels_node is not None:
+        image_labels = []
+        for node in labels_node.findall('name'):
+            if node.text is None or not node.text.strip():
+                raise AnnotationError(
+                    f'{xml_path}: empty <name> in <image_labels>')
+            image_labels.append(node.text.strip())
     return dict(
-        filename=filename, width=width, height=height, objects=objects)
+        filename=filename,
+        width=width,
+        height=height,
+        objects=objects,
+        image_labels=image_labels)
 
 
 @DATASETS.register_module()
@@ -119,7 +133,17 @@ class CXRVOCDataset(XMLDataset):
     - an object of an unknown class raises (``unknown_class='error'``) or
       is counted and reported (``'warn'``), never dropped silently;
     - each sample carries ``img_labels``, the image's 0/1 class vector
-      (all zeros for a negative image), for image-level ROC metrics;
+      (all zeros for a negative image), for image-level ROC metrics: the
+      classes of the XML's ``<image_labels>`` (data prep writes every
+      class the image is labelled with, e.g. NIH ``Finding Labels``) OR
+      those of its boxes; from the boxes alone without the element;
+    - each sample carries ``ignored_labels``, the sorted class indices
+      labelled in the image but without a box of that class: metrics
+      ignore detections of such a class in that image (neither TP nor
+      FP). Training has no such ignore: mmdet's SSD loss treats every
+      anchor without a matching box as background, so in training such a
+      class is background in that image (the boxes are all the detector
+      learns from);
     - ``metainfo`` names the six classes, and no ``dataset_type`` of
       ``VOC2007`` is set, so ``VOCMetric`` prints these names;
     - XML is parsed with ``defusedxml`` (no entity expansion, no XXE);
@@ -223,6 +247,7 @@ class CXRVOCDataset(XMLDataset):
                     f'cannot be read ({type(e).__name__}: {e})') from e
         instances = []
         img_labels = [0] * len(self.cat2label)
+        boxed = [0] * len(self.cat2label)
         for obj in ann['objects']:
             label = self.cat2label.get(obj['name'])
             if label is None:
@@ -252,6 +277,22 @@ class CXRVOCDataset(XMLDataset):
                     bbox=bbox, bbox_label=label,
                     ignore_flag=int(ignore)))
             img_labels[label] = 1
+            boxed[label] = 1
+        for name in ann['image_labels'] or ():
+            label = self.cat2label.get(name)
+            if label is None:
+                if self.unknown_class == 'error':
+                    raise AnnotationError(
+                        f'{xml_path}: unknown class {name!r} in '
+                        f'<image_labels>; known: {list(self.cat2label)}. '
+                        "Set unknown_class='warn' to skip and count them.")
+                self.unknown_objects[name] += 1
+                continue
+            img_labels[label] = 1
+        ignored_labels = [
+            c for c, (on, box) in enumerate(zip(img_labels, boxed))
+            if on and not box
+        ]
         return dict(
             img_id=img_info['img_id'],
             img_path=img_path,
@@ -259,7 +300,8 @@ class CXRVOCDataset(XMLDataset):
             width=width,
             height=height,
             instances=instances,
-            img_labels=img_labels)
+            img_labels=img_labels,
+            ignored_labels=ignored_labels)
 
     def get_img_labels(self, idx: int) -> np.ndarray:
         """Return the (num_classes,) 0/1 label vector of sample ``idx``."""

@@ -4,7 +4,8 @@
 Layout (what ``tools/prepare_data.py`` reads)::
 
     OUT/nih/BBox_List_2017.csv        real rows, boxes scaled to the PNGs
-    OUT/nih/Data_Entry_2017.csv       the real rows of those images
+    OUT/nih/Data_Entry_2017.csv       the real rows of those images, with
+                                      Finding Labels = the drawn findings
     OUT/nih/images/<Image Index>      PNG, 8-bit grey
     OUT/vinbig/train.csv              real rows (all readers), scaled
     OUT/vinbig/images/<image_id>.png  or ``.dicom`` (12-bit, VOI window)
@@ -166,6 +167,23 @@ def _pick_dicom(images: list[DemoImage], num_dicom: int,
     }
 
 
+def with_finding_labels(line: str, labels: list[str]) -> str:
+    """A ``Data_Entry`` line with its ``Finding Labels`` cell (the second)
+    replaced by ``labels`` (``Data_Entry`` spelling, ``|``-joined).
+
+    The demo draws only the boxed findings, so its image labels name
+    those: a real finding without a box would be a label the synthetic
+    image does not show. Every other cell stays verbatim.
+
+    >>> with_finding_labels('a.png,Mass|Hernia,0,1', ['Infiltrate'])
+    'a.png,Infiltration,0,1'
+    """
+    name, _, rest = line.split(',', 2)
+    spelled = sorted({'Infiltration' if x == 'Infiltrate' else x
+                      for x in labels})
+    return ','.join([name, '|'.join(spelled), rest])
+
+
 def _write_lines(path: Path, lines: list[str]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, 'w', newline='') as f:
@@ -173,7 +191,7 @@ def _write_lines(path: Path, lines: list[str]) -> None:
 
 
 def make_demo_dataset(out_dir: str | Path,
-                      num_images: int = 400,
+                      num_images: int = 480,
                       seed: int = 0,
                       long_side: int = 512,
                       negative_fraction: float = 0.1,
@@ -279,8 +297,11 @@ def make_demo_dataset(out_dir: str | Path,
                  nih_bbox_lines(nih_out))
     entry_header, entry_lines = read_nih_data_entry_lines(
         find_xrv_table(NIH_DATA_ENTRY_TABLE), nih_ids)
-    _write_lines(out_dir / 'nih' / 'Data_Entry_2017.csv',
-                 [entry_header] + [entry_lines[i] for i in sorted(nih_ids)])
+    drawn = nih_rows.groupby('image_index')['finding_label'].agg(
+        lambda labels: sorted(set(labels)))
+    _write_lines(out_dir / 'nih' / 'Data_Entry_2017.csv', [entry_header] + [
+        with_finding_labels(entry_lines[i], drawn[i]) for i in sorted(nih_ids)
+    ])
     _write_lines(out_dir / 'vinbig' / 'train.csv', vinbig_lines(vin_out))
 
     manifest = dict(

@@ -38,9 +38,9 @@ def vinbig_table() -> Path:
 @pytest.fixture(scope='session')
 def real_tables(nih_table, nih_data_entry, vinbig_table) -> dict:
     """Both real tables read once: ``{'tables', 'drops'}``."""
-    from cxr_mmdet.data_prep import (read_nih_boxes, read_nih_patient_ids,
+    from cxr_mmdet.data_prep import (read_nih_boxes, read_nih_data_entry,
                                      read_vinbig_rows)
-    patients = read_nih_patient_ids(nih_data_entry)
+    patients, findings = read_nih_data_entry(nih_data_entry)
     nih, nih_drops = read_nih_boxes(nih_table, patients)
     vinbig, vinbig_drops = read_vinbig_rows(vinbig_table)
     return {
@@ -53,6 +53,7 @@ def real_tables(nih_table, nih_data_entry, vinbig_table) -> dict:
             'vinbig': vinbig_drops
         },
         'patients': patients,
+        'findings': findings,
     }
 
 
@@ -83,7 +84,10 @@ def real_prepared(real_tables, real_sizes):
     """The table pipeline on the full real tables at default settings."""
     from cxr_mmdet.data_prep import prepare_tables
     return prepare_tables(
-        real_tables['tables'], real_sizes, read_drops=real_tables['drops'])
+        real_tables['tables'],
+        real_sizes,
+        read_drops=real_tables['drops'],
+        nih_findings=real_tables['findings'])
 
 
 def write_png(path: Path, pixels: np.ndarray) -> Path:

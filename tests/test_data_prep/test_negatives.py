@@ -26,13 +26,19 @@ def test_real_negatives_are_all_no_finding_images(real_tables, vinbig_table,
     assert set(negatives['image_id']) == expected
     assert disagreeing == 0
     assert (boxes['label'] != 'No finding').all()
-    # kept with all-zero labels, in both splits, split 80/20
+    # kept with all-zero labels: val and test all of theirs (20% and 10%
+    # of them), train as many as make 10% of its images (the sampler's
+    # neg_fraction)
     images = real_prepared.images
     neg = images[images[list(CXR_CLASSES)].sum(axis=1) == 0]
-    assert set(neg['image_id']) == expected
+    assert set(neg['image_id']) <= expected
     counts = neg['split'].value_counts()
     assert counts['test'] == round(0.2 * 10606)
-    assert counts['trainval'] == 10606 - round(0.2 * 10606)
+    assert counts['val'] == round(0.1 * 10606)
+    train = images[images['split'] == 'train']
+    train_pos = int((train[list(CXR_CLASSES)].sum(axis=1) > 0).sum())
+    assert counts['train'] == round(0.1 / 0.9 * train_pos)
+    assert abs(counts['train'] / len(train) - 0.1) < 0.001
 
 
 def _negatives(n, groups=None):
@@ -49,7 +55,7 @@ def test_cap_per_split_and_determinism():
     negatives = _negatives(100)
     kept = select_negatives(negatives, 0.2, per_split=10, seed=0)
     assert kept['split'].value_counts().to_dict() == {
-        'trainval': 10,
+        'train': 10,
         'test': 10
     }
     again = select_negatives(negatives, 0.2, per_split=10, seed=0)
@@ -58,9 +64,14 @@ def test_cap_per_split_and_determinism():
     assert set(other['image_id']) != set(kept['image_id'])
     all_kept = select_negatives(negatives, 0.2)
     assert all_kept['split'].value_counts().to_dict() == {
-        'trainval': 80,
+        'train': 80,
         'test': 20
     }
+    three = select_negatives(
+        negatives, {'train': 0.7, 'val': 0.1, 'test': 0.2},
+        caps={'train': 5}, seed=0)
+    assert three['split'].value_counts().to_dict() == {
+        'train': 5, 'val': 10, 'test': 20}
 
 
 def test_negative_follows_its_patients_split():

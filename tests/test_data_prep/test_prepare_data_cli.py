@@ -90,7 +90,7 @@ def raw_data(tmp_path):
     entry.write_text('Image Index,Finding Labels,Patient ID\n'
                      '00000001_000.png,Cardiomegaly,1\n'
                      '00000001_001.png,Mass,1\n'
-                     '00000002_000.png,Effusion,2\n'
+                     '00000002_000.png,Effusion|Fibrosis|Hernia,2\n'
                      '00000005_000.png,Effusion,1\n')
     rng = np.random.default_rng(0)
     for name in ('00000001_000', '00000001_001', '00000002_000',
@@ -126,7 +126,8 @@ def _argv(raw, out, *extra):
         str(raw['entry']), '--nih-images', str(raw['nih_images']),
         '--vinbig-csv', str(raw['vin_csv']), '--vinbig-images',
         str(raw['vin_images']), '--out', str(out), '--size', str(OUT),
-        '--test-fraction', '0.5', '--no-progress', *extra
+        '--test-fraction', '0.3', '--val-fraction', '0.3',
+        '--train-negative-fraction', '0.5', '--no-progress', *extra
     ]
 
 
@@ -205,12 +206,23 @@ def test_end_to_end(raw_data, tmp_path):
     # Data_Entry-mapped 00000005_000) in one split
     sets = {
         s: (voc / 'ImageSets' / 'Main' / f'{s}.txt').read_text().split()
-        for s in ('trainval', 'test')
+        for s in ('train', 'val', 'test', 'trainval')
     }
-    assert not set(sets['trainval']) & set(sets['test'])
-    assert sorted(sets['trainval'] + sets['test']) == sorted(expected)
+    assert sorted(sets.pop('trainval')) == sorted(sets['train'] +
+                                                  sets['val'])
+    assert all(sets.values()), sets
+    listed = [i for ids in sets.values() for i in ids]
+    assert sorted(listed) == sorted(expected)  # each image in one split
     patient1 = {'00000001_000', '00000001_001', '00000005_000'}
-    assert patient1 <= set(sets['trainval']) or patient1 <= set(sets['test'])
+    assert any(patient1 <= set(ids) for ids in sets.values())
+    # image labels: the boxes OR Data_Entry's mapped findings (Fibrosis of
+    # 00000002_000 has no box; Hernia is not a class)
+    labelled = {i: {n for n, _ in b} for i, b in expected.items()}
+    labelled['00000002_000'].add('Pulmonary fibrosis')
+    for image_id, names in labelled.items():
+        root, _ = _objects(voc / 'Annotations' / f'{image_id}.xml')
+        assert sorted(n.text for n in root.findall('image_labels/name')
+                      ) == sorted(names), image_id
 
     labels = pd.read_csv(out / 'labels.csv')
     assert list(labels.columns) == ['image_id', 'split', 'source',
@@ -218,7 +230,7 @@ def test_end_to_end(raw_data, tmp_path):
     split_of = {i: s for s, ids in sets.items() for i in ids}
     for row in labels.itertuples(index=False):
         assert row.split == split_of[row.image_id]
-        names = {n for n, _ in expected[row.image_id]}
+        names = labelled[row.image_id]
         assert [getattr(labels.loc[labels.image_id == row.image_id, c],
                         'iloc')[0] for c in CXR_CLASSES
                 ] == [int(c in names) for c in CXR_CLASSES]
@@ -254,11 +266,15 @@ def test_end_to_end(raw_data, tmp_path):
     assert fusion['boxes_out']['Cardiomegaly'] == 1 + 1
     assert fusion['boxes_out']['Nodule/Mass'] == 2 + 2
     splits = written['splits']
-    assert splits['trainval']['images'] + splits['test']['images'] == 9
+    assert sum(splits[s]['images'] for s in splits) == 9
     assert sum(splits[s]['negative_images'] for s in splits) == 2
     assert sum(splits[s]['boxes_per_class']['Nodule/Mass']
                for s in splits) == 4
-    assert splits['test']['negative_images'] == 1  # round(0.5 * 2)
+    assert written['image_labels']['image_class_pairs_without_boxes'] == 1
+    assert written['image_labels']['labels_without_boxes_per_class'][
+        'Pulmonary fibrosis'] == 1
+    assert sum(splits[s]['labels_without_boxes']['Pulmonary fibrosis']
+               for s in splits) == 1
     # nothing left beside the output
     assert sorted(p.name for p in tmp_path.iterdir()) == ['dataset', 'raw']
 
@@ -269,7 +285,7 @@ def test_existing_output_overwrite_and_strict(raw_data, tmp_path):
     tool.main(tool.parse_args(_argv(raw_data, out, '--size', '0')))
     with Image.open(out / 'VOCdevkit/VOC2007/JPEGImages/v1.png') as img:
         assert img.size == (V1_W, V1_H)  # --size 0 keeps the original
-    marker = out / 'marker.txt'
+    marker = out / 'VOCdevkit' / 'VOC2007' / 'Annotations' / 'marker.xml'
     marker.write_text('old')
     with pytest.raises(FileExistsError, match='--overwrite'):
         tool.main(tool.parse_args(_argv(raw_data, out)))
@@ -300,19 +316,31 @@ def test_output_inside_input_refused(raw_data):
 
 
 def test_balance_and_negative_cap_from_cli(raw_data, tmp_path):
+    """The class cap thins train only; val and test keep the mix of the
+    uncapped run."""
     tool = load_tool()
-    out = tmp_path / 'dataset'
+    seed = 3
+    plain = tool.main(
+        tool.parse_args(
+            _argv(raw_data, tmp_path / 'plain', '--seed', str(seed))))
     summary = tool.main(
         tool.parse_args(
-            _argv(raw_data, out, '--negatives-per-split', '0',
-                  '--max-images-per-class', '1', '--workers', '2',
-                  '--seed', '3')))
+            _argv(raw_data, tmp_path / 'dataset', '--negatives-per-split',
+                  '0', '--max-images-per-class', '1', '--workers', '2',
+                  '--seed', str(seed))))
     balance = summary['balance']
-    assert balance['per_class_images_before']['Nodule/Mass'] == 2
-    assert balance['per_class_images_after']['Nodule/Mass'] == 1
+    assert balance['split'] == 'train'
+    assert balance['per_class_images_before'] == {
+        c: plain['splits']['train']['images_per_class'][c]
+        for c in CXR_CLASSES}
     assert all(v <= 1 for v in balance['per_class_images_after'].values())
+    assert summary['splits']['train']['images_per_class'] == balance[
+        'per_class_images_after']
+    for split in ('val', 'test'):
+        assert summary['splits'][split]['images_per_class'] == plain[
+            'splits'][split]['images_per_class']
     assert all(summary['splits'][s]['negative_images'] == 0
-               for s in ('trainval', 'test'))
+               for s in ('train', 'val', 'test'))
 
 
 def test_round_trip_through_the_plugin_dataset(raw_data, tmp_path):
@@ -324,7 +352,7 @@ def test_round_trip_through_the_plugin_dataset(raw_data, tmp_path):
     tool.main(tool.parse_args(_argv(raw_data, out)))
     expected = _expected_boxes()
     seen = 0
-    for split in ('trainval', 'test'):
+    for split in ('train', 'val', 'test'):
         ds = CXRVOCDataset(
             data_root=str(out / 'VOCdevkit'),
             ann_file=f'VOC2007/ImageSets/Main/{split}.txt',

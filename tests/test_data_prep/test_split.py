@@ -45,14 +45,22 @@ def test_split_keeps_groups_together():
             rows.append((f'p{patient}_{k}', f'nih:{patient}', 'nih', *flags))
     images = pd.DataFrame(
         rows, columns=['image_id', 'group', 'source', *CXR_CLASSES])
-    split = split_by_group(images, CXR_CLASSES, 0.25, seed=0)
+    split = split_by_group(images, CXR_CLASSES, 0.25, seed=0,
+                           val_fraction=0.15)
     per_group = pd.Series(split.to_numpy()).groupby(
         images['group'].to_numpy()).nunique()
     assert (per_group == 1).all()
-    assert set(split) == {'trainval', 'test'}
+    assert set(split) == {'train', 'val', 'test'}
+    shares = split.value_counts(normalize=True)
+    assert abs(shares['test'] - 0.25) < 0.05
+    assert abs(shares['val'] - 0.15) < 0.05
     with pytest.raises(ValueError, match='test fraction'):
         split_by_group(images, CXR_CLASSES, 1.0)
-    assert set(split_by_group(images, CXR_CLASSES, 0.0)) == {'trainval'}
+    with pytest.raises(ValueError, match='must be < 1'):
+        split_by_group(images, CXR_CLASSES, 0.5, val_fraction=0.5)
+    assert set(split_by_group(images, CXR_CLASSES, 0.0)) == {'train'}
+    # a split of fraction 0 gets nothing
+    assert set(split_by_group(images, CXR_CLASSES, 0.3)) == {'train', 'test'}
 
 
 def test_real_split_no_image_or_patient_leak(real_prepared, real_tables):
@@ -69,16 +77,20 @@ def test_real_split_no_image_or_patient_leak(real_prepared, real_tables):
     assert patients.notna().all()
     assert (nih.groupby(patients)['split'].nunique() == 1).all()
     assert nih['group'].nunique() < len(nih)  # some patients have >1 image
-    # both sources in both splits
+    # both sources in every split, in proportion (positive images; the
+    # negatives of train are capped)
+    positive = images[list(CXR_CLASSES)].sum(axis=1) > 0
     for source in ('nih', 'vinbig'):
-        part = images[images['source'] == source]
-        share = (part['split'] == 'test').mean()
-        assert 0.17 < share < 0.23, (source, share)
+        part = images[(images['source'] == source) & positive]
+        for split, want in (('test', 0.2), ('val', 0.1)):
+            share = (part['split'] == split).mean()
+            assert abs(share - want) < 0.03, (source, split, share)
 
 
 def test_real_split_stratified_per_class(real_prepared):
     images = real_prepared.images
     for c in CXR_CLASSES:
         has = images[c] == 1
-        share = (images.loc[has, 'split'] == 'test').mean()
-        assert abs(share - 0.2) < 0.01, (c, share)
+        for split, want in (('test', 0.2), ('val', 0.1)):
+            share = (images.loc[has, 'split'] == split).mean()
+            assert abs(share - want) < 0.01, (c, split, share)

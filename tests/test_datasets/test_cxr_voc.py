@@ -128,3 +128,72 @@ def test_missing_image_is_skipped_and_counted(voc_tree):
     assert truth[img_id]['filename'] in ds.missing_images[0]
     assert img_id not in [ds.get_data_info(i)['img_id']
                           for i in range(len(ds))]
+
+
+def _set_image_labels(data_root, img_id, names):
+    """Add ``<image_labels>`` with ``names`` to one annotation file."""
+    path = osp.join(data_root, 'VOC2007', 'Annotations', f'{img_id}.xml')
+    with open(path) as f:
+        text = f.read()
+    element = '<image_labels>' + ''.join(
+        f'<name>{n}</name>' for n in names) + '</image_labels>'
+    with open(path, 'w') as f:
+        f.write(text.replace('</annotation>', element + '</annotation>'))
+
+
+def test_image_labels_or_boxes_and_ignored_labels(voc_tree):
+    """``img_labels`` = ``<image_labels>`` OR the boxes; ``ignored_labels``
+    = the labelled classes without a box; without the element both come
+    from the boxes."""
+    data_root, truth = voc_tree
+    test_ids = sorted(k for k, v in truth.items() if v['split'] == 'test')
+    positive = next(i for i in test_ids if len(truth[i]['labels']))
+    boxed = set(truth[positive]['labels'].tolist())
+    extra = min(set(range(len(CXR_CLASSES))) - boxed)
+    _set_image_labels(data_root, positive, [CXR_CLASSES[extra]])
+    negative = next(i for i in test_ids if not len(truth[i]['labels']))
+    _set_image_labels(data_root, negative, [])
+    ds = _dataset(data_root, test_mode=True)
+    infos = {ds.get_data_info(i)['img_id']: ds.get_data_info(i)
+             for i in range(len(ds))}
+    got = infos[positive]
+    expected = np.zeros(len(CXR_CLASSES), np.int64)
+    expected[sorted(boxed | {extra})] = 1
+    np.testing.assert_array_equal(got['img_labels'], expected)
+    assert got['ignored_labels'] == [extra]
+    assert infos[negative]['img_labels'] == [0] * len(CXR_CLASSES)
+    assert infos[negative]['ignored_labels'] == []
+    for img_id in set(test_ids) - {positive, negative}:
+        labels = set(truth[img_id]['labels'].tolist())
+        assert infos[img_id]['img_labels'] == [
+            int(c in labels) for c in range(len(CXR_CLASSES))]
+        assert infos[img_id]['ignored_labels'] == []
+    other = next(i for i in test_ids if i not in (positive, negative))
+    _set_image_labels(data_root, other, ['Pneumothorax'])
+    with pytest.raises(AnnotationError, match="Pneumothorax.*image_labels"):
+        _dataset(data_root, test_mode=True)
+
+
+def test_test_pipeline_packs_ignored_labels(voc_tree):
+    """The base config's test pipeline puts ``ignored_labels`` (and
+    ``img_labels``) into each sample's metainfo."""
+    from mmengine.config import Config
+    root = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+    cfg = Config.fromfile(
+        osp.join(root, 'configs', '_base_', 'datasets', 'cxr6_voc.py'))
+    assert cfg.train_dataloader.dataset.ann_file.endswith('/train.txt')
+    assert cfg.val_dataloader.dataset.ann_file.endswith('/val.txt')
+    assert cfg.test_dataloader.dataset.ann_file.endswith('/test.txt')
+    data_root, truth = voc_tree
+    positive = next(k for k, v in truth.items()
+                    if v['split'] == 'test' and len(v['labels']))
+    extra = min(set(range(len(CXR_CLASSES))) -
+                set(truth[positive]['labels'].tolist()))
+    _set_image_labels(data_root, positive, [CXR_CLASSES[extra]])
+    ds = _dataset(data_root, test_mode=True)
+    ds.pipeline = ds.pipeline.__class__(cfg.test_pipeline)
+    index = next(i for i in range(len(ds))
+                 if ds.get_data_info(i)['img_id'] == positive)
+    sample = ds[index]['data_samples']
+    assert sample.metainfo['ignored_labels'] == [extra]
+    assert sample.metainfo['img_labels'][extra] == 1

@@ -20,7 +20,7 @@ def load_tool():
 
 def test_defaults():
     args = load_tool().parse_args(['--out', 'x'])
-    assert (args.num_images, args.seed, args.long_side) == (400, 0, 512)
+    assert (args.num_images, args.seed, args.long_side) == (480, 0, 512)
     assert args.negative_fraction == 0.1 and not args.overwrite
 
 

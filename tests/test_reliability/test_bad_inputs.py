@@ -83,7 +83,9 @@ def prepare(raw: Path, out: Path, **options) -> dict:
         vinbig_csv=str(raw / 'train.csv'),
         vinbig_images=str(raw / 'vinbig'),
         size=32,
-        test_fraction=0.3,
+        test_fraction=0.34,
+        val_fraction=0.34,
+        train_negative_fraction=0.5,
         progress=False)
     settings.update(options)
     return prepare_dataset(PrepareConfig(**settings))
@@ -254,7 +256,8 @@ PREP_CASES = {
     'empty test split (--test-fraction 0)': PrepCase(
         lambda raw: None,
         options=dict(test_fraction=0.0),
-        summary={'splits': {'test': {'images': 0}}}),
+        error=(ValueError,
+               r'--test-fraction must be in \(0.0, 1.0\), got 0.0')),
 }
 # yapf: enable
 

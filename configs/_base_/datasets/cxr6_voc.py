@@ -1,6 +1,7 @@
 # Six-class chest X-ray data in the Pascal VOC layout written by
 # tools/prepare_data.py: data_root/VOC2007/{Annotations,ImageSets/Main,
-# JPEGImages}. Images are already 300x300 PNGs.
+# JPEGImages}. Images are already 300x300 PNGs. Training reads train.txt,
+# validation (best checkpoint, LR plateau) val.txt, testing test.txt.
 dataset_type = 'CXRVOCDataset'
 data_root = 'data/cxr6/VOCdevkit/'
 backend_args = None
@@ -34,9 +35,12 @@ test_pipeline = [
     dict(
         type='PackDetInputs',
         # `instances` lets CocoMetric evaluate without a COCO json;
-        # `img_labels` is the image-level truth of CXRROCMetric
+        # `img_labels` is the image-level truth of CXRROCMetric;
+        # `ignored_labels` the classes labelled without a box, whose
+        # detections the metrics ignore in that image
         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
-                   'scale_factor', 'instances', 'img_labels'))
+                   'scale_factor', 'instances', 'img_labels',
+                   'ignored_labels'))
 ]
 
 train_dataloader = dict(
@@ -48,7 +52,7 @@ train_dataloader = dict(
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
-        ann_file='VOC2007/ImageSets/Main/trainval.txt',
+        ann_file='VOC2007/ImageSets/Main/train.txt',
         data_prefix=dict(sub_data_root='VOC2007/'),
         filter_cfg=dict(filter_empty_gt=True, min_size=0),
         pipeline=train_pipeline,
@@ -62,12 +66,25 @@ val_dataloader = dict(
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
+        ann_file='VOC2007/ImageSets/Main/val.txt',
+        data_prefix=dict(sub_data_root='VOC2007/'),
+        test_mode=True,
+        pipeline=test_pipeline,
+        backend_args=backend_args))
+test_dataloader = dict(
+    batch_size=1,
+    num_workers=2,
+    persistent_workers=True,
+    drop_last=False,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
         ann_file='VOC2007/ImageSets/Main/test.txt',
         data_prefix=dict(sub_data_root='VOC2007/'),
         test_mode=True,
         pipeline=test_pipeline,
         backend_args=backend_args))
-test_dataloader = val_dataloader
 
 val_evaluator = [
     # COCO style: mAP@[.5:.95], mAP@.5, mAP@.75, AP and AR by object size,
