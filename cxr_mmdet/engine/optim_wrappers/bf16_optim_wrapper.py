@@ -24,19 +24,19 @@ from mmengine.registry import OPTIM_WRAPPERS
 CPU_BF16_FLAGS = ('avx512_bf16', 'amx_bf16')
 
 
-def cpu_bf16_supported(cpuinfo: str = '/proc/cpuinfo') -> bool:
+def cpu_bf16_supported(cpuinfo: str | None = None) -> bool:
     """Whether this CPU computes bf16 natively (AVX512-BF16 or AMX-BF16).
 
-    Asks oneDNN (``torch.ops.mkldnn._is_mkldnn_bf16_supported``) when
-    torch has it, else reads the flags of ``cpuinfo``. Without native
-    support bf16 autocast is emulated and slower than fp32.
+    Asks oneDNN (``torch.ops.mkldnn._is_mkldnn_bf16_supported``) where
+    torch has it, else reads the flags of ``/proc/cpuinfo``; with a
+    ``cpuinfo`` path, reads that file only. Without native support bf16
+    autocast is emulated and slower than fp32.
     """
-    probe = getattr(torch.ops.mkldnn, '_is_mkldnn_bf16_supported', None)
-    if probe is not None:
+    if cpuinfo is None:
         try:
-            return bool(probe())
-        except RuntimeError:
-            pass
+            return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+        except (AttributeError, RuntimeError):
+            cpuinfo = '/proc/cpuinfo'
     if not osp.isfile(cpuinfo):
         return False
     with open(cpuinfo) as f:
