@@ -22,8 +22,9 @@ TEST_CFG = Config(
 
 @pytest.fixture(scope='module')
 def head_and_outputs():
-    cfg = Config.fromfile(
-        mmdet_config('_base_/models/ssd300.py')).model.bbox_head
+    model = Config.fromfile(mmdet_config('_base_/models/ssd300.py')).model
+    cfg = model.bbox_head
+    cfg.update(train_cfg=model.train_cfg, test_cfg=model.test_cfg)
     cfg.type = 'ClassWeightedSSDHead'
     cfg.num_classes = 6
     head = MODELS.build(cfg)
