@@ -20,7 +20,7 @@ TEST_CFG = Config(
          min_bbox_size=0, score_thr=0.02, max_per_img=200))
 
 
-@pytest.fixture(scope='module')
+@pytest.fixture
 def head_and_outputs():
     model = Config.fromfile(mmdet_config('_base_/models/ssd300.py')).model
     cfg = model.bbox_head
