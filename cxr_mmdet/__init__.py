@@ -7,7 +7,8 @@ registries (``custom_imports = dict(imports=['cxr_mmdet'])`` in a config).
 """
 from .compat import (check_versions, install_atomic_checkpoint_save,
                      install_checkpoint_allowlist, install_cpu_distributed,
-                     install_ssd_head_predict_fix)
+                     install_ssd_head_fp32, install_ssd_head_predict_fix,
+                     install_torchvision_nms)
 from .version import __version__
 
 check_versions()
@@ -15,6 +16,8 @@ install_checkpoint_allowlist()
 install_ssd_head_predict_fix()
 install_atomic_checkpoint_save()
 install_cpu_distributed()
+install_torchvision_nms()
+install_ssd_head_fp32()
 
 from . import datasets, engine, evaluation, models  # noqa: E402,F401
 from .classes import CXR_CLASSES, CXR_PALETTE  # noqa: E402

@@ -25,6 +25,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument('--out-dir', required=True)
     parser.add_argument('--score-thr', type=float, default=0.3)
     parser.add_argument('--device', default='cpu')
+    parser.add_argument(
+        '--amp',
+        action='store_true',
+        help='infer under autocast (CUDA fp16, CPU bf16)')
     return parser.parse_args(argv)
 
 
@@ -32,7 +36,8 @@ def main(args: argparse.Namespace) -> str:
     """Run inference; return the path of predictions.json."""
     from cxr_mmdet.apis import run_inference
     out = run_inference(args.config, args.checkpoint, args.inputs,
-                        args.out_dir, args.score_thr, args.device)
+                        args.out_dir, args.score_thr, args.device,
+                        amp=args.amp)
     print(f'predictions: {out}')
     return out
 

@@ -34,6 +34,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action=DictAction,
         help='override config settings, xxx=yyy format')
     parser.add_argument(
+        '--amp',
+        action='store_true',
+        help='test under autocast (CUDA fp16, CPU bf16)')
+    parser.add_argument(
         '--launcher',
         choices=['none', 'pytorch', 'slurm', 'mpi'],
         default='none',
@@ -62,7 +66,8 @@ def main(args: argparse.Namespace) -> dict:
         show_dir=args.show_dir,
         tta=args.tta,
         cfg_options=args.cfg_options,
-        launcher=args.launcher)
+        launcher=args.launcher,
+        amp=args.amp)
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg \
         else RUNNERS.build(cfg)
     metrics = runner.test()

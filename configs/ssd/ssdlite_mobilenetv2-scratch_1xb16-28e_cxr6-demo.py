@@ -14,7 +14,11 @@ train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
 train_dataloader = dict(batch_size=16, num_workers=2)
 val_dataloader = dict(batch_size=8, num_workers=2)
 test_dataloader = val_dataloader
+# bf16 autocast where the CPU has native bf16, fp32 elsewhere (logged);
+# tools/train.py and tools/test.py run validation and test the same way
 optim_wrapper = dict(
+    type='BF16OptimWrapper',
+    enabled='auto',
     optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=4e-5))
 param_scheduler = [
     dict(

@@ -71,25 +71,34 @@ def load_detector(config: str, checkpoint: str, device: str = 'cpu'):
 def predict_images(model,
                    paths: Sequence[str],
                    score_thr: float = 0.3,
-                   progress: bool = True) -> list[dict]:
+                   progress: bool = True,
+                   amp: bool = False) -> list[dict]:
     """Detect on each image; boxes are in the input image's pixel frame.
+
+    ``amp`` runs the model under autocast: bf16 on CPU, fp16 on CUDA (the
+    head's decoding and NMS stay fp32, see :mod:`cxr_mmdet.compat`).
 
     Returns:
         list[dict]: per image ``file``, ``width``, ``height`` and
         ``detections`` (``bbox`` [x1, y1, x2, y2], ``label``, ``class``,
         ``score``), highest score first.
     """
+    import torch
     from mmcv.transforms import Compose
     from mmdet.apis import inference_detector
     from mmengine.utils import ProgressBar
     pipeline = Compose(build_inference_pipeline(model.cfg))
     classes = model.dataset_meta['classes']
+    device_type = next(model.parameters()).device.type
+    amp_dtype = torch.bfloat16 if device_type == 'cpu' else torch.float16
     results = []
     bar = ProgressBar(len(paths)) if progress else None
     for path in paths:
         gray = read_image_uint8(path)
         img = np.ascontiguousarray(np.repeat(gray[..., None], 3, axis=2))
-        sample = inference_detector(model, img, test_pipeline=pipeline)
+        with torch.autocast(device_type, dtype=amp_dtype, enabled=amp):
+            sample = inference_detector(
+                model, img, test_pipeline=pipeline)
         pred = sample.pred_instances
         keep = pred.scores >= score_thr
         boxes = pred.bboxes[keep].cpu().numpy().astype(float)
@@ -135,7 +144,8 @@ def run_inference(config: str,
                   inputs: Iterable[str],
                   out_dir: str,
                   score_thr: float = 0.3,
-                  device: str = 'cpu') -> str:
+                  device: str = 'cpu',
+                  amp: bool = False) -> str:
     """Detect on every input, write ``predictions.json`` and overlays.
 
     Returns:
@@ -143,7 +153,7 @@ def run_inference(config: str,
     """
     paths = collect_inputs(inputs)
     model = load_detector(config, checkpoint, device)
-    results = predict_images(model, paths, score_thr)
+    results = predict_images(model, paths, score_thr, amp=amp)
     os.makedirs(out_dir, exist_ok=True)
     palette = model.dataset_meta.get('palette') or [(255, 0, 0)]
     used = set()

@@ -6,9 +6,74 @@ import os
 import os.path as osp
 import uuid
 
+import torch
 from mmengine.config import Config
 
 from ..compat import cpu_distributed_cfg
+from ..engine.optim_wrappers import cpu_bf16_supported
+
+#: Optim wrapper ``--amp`` selects, by whether CUDA is available.
+AMP_OPTIM_WRAPPERS = {True: 'AmpOptimWrapper', False: 'BF16OptimWrapper'}
+
+
+def amp_optim_wrapper(optim_wrapper: dict, cuda_available: bool) -> dict:
+    """The ``optim_wrapper`` config ``--amp`` turns ``optim_wrapper`` into:
+    mmengine's ``AmpOptimWrapper`` (dynamic loss scale) with CUDA, the
+    plugin's ``BF16OptimWrapper`` (bf16 forced on) without.
+
+    Examples:
+        >>> amp_optim_wrapper(dict(type='OptimWrapper'), True)['type']
+        'AmpOptimWrapper'
+        >>> amp_optim_wrapper(dict(type='OptimWrapper'), False)
+        {'type': 'BF16OptimWrapper', 'enabled': True}
+    """
+    cfg = {k: v for k, v in optim_wrapper.items()
+           if k not in ('loss_scale', 'enabled', 'dtype')}
+    cfg['type'] = AMP_OPTIM_WRAPPERS[bool(cuda_available)]
+    if cuda_available:
+        cfg['loss_scale'] = 'dynamic'
+    else:
+        cfg['enabled'] = True
+    return cfg
+
+
+def loop_autocast(amp: bool, optim_wrapper: dict | None,
+                  cuda_available: bool, cpu_bf16: bool) -> bool:
+    """Whether val/test loops run under autocast (mmengine's
+    ``ValLoop``/``TestLoop`` ``fp16``: fp16 on CUDA, bf16 on CPU).
+
+    ``--amp`` turns it on; otherwise a ``BF16OptimWrapper`` in the config
+    does on a CPU-only machine (``enabled='auto'``: where the CPU has
+    native bf16).
+
+    Examples:
+        >>> loop_autocast(True, None, False, False)
+        True
+        >>> bf16 = dict(type='BF16OptimWrapper', enabled='auto')
+        >>> loop_autocast(False, bf16, False, True)
+        True
+        >>> loop_autocast(False, bf16, False, False)
+        False
+        >>> loop_autocast(False, bf16, True, True)
+        False
+    """
+    if amp:
+        return True
+    if (not optim_wrapper or cuda_available
+            or optim_wrapper.get('type') != 'BF16OptimWrapper'):
+        return False
+    enabled = optim_wrapper.get('enabled', 'auto')
+    return cpu_bf16 if enabled == 'auto' else bool(enabled)
+
+
+def _set_loop_autocast(cfg: Config, amp: bool) -> None:
+    """Turn on the loops' autocast per :func:`loop_autocast` (a config's
+    own ``fp16=True`` is kept)."""
+    if loop_autocast(amp, cfg.get('optim_wrapper'),
+                     torch.cuda.is_available(), cpu_bf16_supported()):
+        for loop in ('val_cfg', 'test_cfg'):
+            if cfg.get(loop) is not None:
+                cfg[loop]['fp16'] = True
 
 
 def _default_work_dir(config: str) -> str:
@@ -64,8 +129,9 @@ def build_train_cfg(config: str,
     """
     cfg = _load_cfg(config, work_dir, cfg_options, launcher)
     if amp:
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
-        cfg.optim_wrapper.loss_scale = 'dynamic'
+        cfg.optim_wrapper = amp_optim_wrapper(
+            dict(cfg.optim_wrapper), torch.cuda.is_available())
+    _set_loop_autocast(cfg, amp)
     if auto_scale_lr:
         if not ('auto_scale_lr' in cfg and 'base_batch_size'
                 in cfg.auto_scale_lr):
@@ -92,8 +158,12 @@ def build_test_cfg(config: str,
                    show_dir: str | None = None,
                    tta: bool = False,
                    cfg_options: dict | None = None,
-                   launcher: str = 'none') -> Config:
-    """Load ``config`` and apply ``tools/test.py``'s options to it."""
+                   launcher: str = 'none',
+                   amp: bool = False) -> Config:
+    """Load ``config`` and apply ``tools/test.py``'s options to it.
+
+    ``amp`` runs the test loop under autocast (see :func:`loop_autocast`).
+    """
     if not osp.isfile(checkpoint):
         raise FileNotFoundError(f'no checkpoint at {checkpoint!r}')
     cfg = _load_cfg(config, work_dir, cfg_options, launcher)
@@ -112,6 +182,7 @@ def build_test_cfg(config: str,
                                'tta_pipeline in the config')
         cfg.model = dict(**cfg.tta_model, module=cfg.model)
         cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
+    _set_loop_autocast(cfg, amp)
     if out is not None:
         if not out.endswith(('.pkl', '.pickle')):
             raise ValueError(f'--out must be a .pkl file, got {out!r}')

@@ -171,6 +171,39 @@ class ClassWeightedSSDHead(SSDHead):
             torch.tensor(weights + [1.0], dtype=torch.float32),
             persistent=True)
         self._warned_unfilled = False
+        self._prior_cache: dict[tuple, Any] = {}
+
+    def get_anchors(self,
+                    featmap_sizes: list[tuple[int, int]],
+                    batch_img_metas: list[dict],
+                    device: torch.device | str = 'cuda'
+                    ) -> tuple[list[list[Tensor]], list[list[Tensor]]]:
+        """``AnchorHead.get_anchors``, with the anchors of each (feature-map
+        sizes, device) and the valid flags of each (sizes, pad shape,
+        device) computed once and reused: they depend on nothing else.
+
+        Returns:
+            tuple: per image, the anchors (num_levels tensors of
+            (H * W * A, 4)) and their valid flags, as mmdet's.
+        """
+        sizes = tuple(tuple(int(v) for v in s) for s in featmap_sizes)
+        dev = str(torch.device(device))
+        if len(self._prior_cache) > 64:
+            self._prior_cache.clear()
+        key = ('anchors', sizes, dev)
+        if key not in self._prior_cache:
+            self._prior_cache[key] = self.prior_generator.grid_priors(
+                featmap_sizes, device=device)
+        anchors = self._prior_cache[key]
+        flags = []
+        for meta in batch_img_metas:
+            pad = tuple(int(v) for v in meta['pad_shape'][:2])
+            key = ('flags', sizes, dev, pad)
+            if key not in self._prior_cache:
+                self._prior_cache[key] = self.prior_generator.valid_flags(
+                    featmap_sizes, pad, device)
+            flags.append(self._prior_cache[key])
+        return [anchors] * len(batch_img_metas), flags
 
     def _check_weights(self, weights: Sequence[float]) -> list[float]:
         """Validate ``num_classes`` finite positive weights."""

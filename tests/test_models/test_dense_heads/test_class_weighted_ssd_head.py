@@ -395,3 +395,23 @@ def test_unfilled_inverse_frequency_warns_once():
     with warnings.catch_warnings():
         warnings.simplefilter('error')
         head.loss(feats, samples)
+
+
+def test_cached_anchors_equal_mmdets_and_repeat_losses():
+    stock, head = paired_heads('ssd300')
+    sizes = [(s, s) for s in SETTINGS['ssd300']['featmap_sizes']]
+    metas = [dict(pad_shape=(300, 300)), dict(pad_shape=(300, 240))]
+    for _ in range(2):  # the second call is served from the cache
+        anchors, flags = head.get_anchors(sizes, metas, device='cpu')
+        ref_anchors, ref_flags = stock.get_anchors(sizes, metas, 'cpu')
+        for got, want in zip(anchors + flags, ref_anchors + ref_flags):
+            assert len(got) == len(want) == len(sizes)
+            assert all(torch.equal(a, b) for a, b in zip(got, want))
+    feats = make_feats('ssd300', batch=2)
+    samples = make_samples('ssd300', [(BOXES, [0, 3]), (BOXES[:1], [5])])
+    first = head.loss(feats, samples)
+    again = head.loss(feats, samples)
+    ref = stock.loss(feats, samples)
+    for key in ('loss_cls', 'loss_bbox'):
+        for a, b, c in zip(first[key], again[key], ref[key]):
+            assert torch.equal(a, c) and torch.equal(b, c), key
