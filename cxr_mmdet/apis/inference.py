@@ -269,7 +269,10 @@ def predict_images(inferencer,
             img, width, height = prepare_input(path, size)
         except ValueError as err:
             failed.append(dict(file=osp.abspath(path), reason=str(err)))
-            print_log(f'skipped {path!r}: {err}', logger='current', level=30)
+            # the message names the file
+            print_log(f'skipped an unreadable input: {err}',
+                      logger='current',
+                      level=30)
         else:
             out = inferencer(
                 [img],
