@@ -160,4 +160,3 @@ def load_checkpoint_strict(runner, path: str) -> dict:
     runner.logger.info(f'Load checkpoint from {path} (checked: every '
                        'tensor fits the model)')
     return checkpoint
-

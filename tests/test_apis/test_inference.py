@@ -41,8 +41,8 @@ def _raw(root: Path) -> dict[str, Path]:
     for image_id, (w, h) in VIN.items():
         pixels = rng.integers(0, 3000, (h, w)).astype(np.uint16)
         pixels[h // 3:h // 2, w // 3:2 * w // 3] = 4000
-        originals[image_id] = write_dicom(root / 'vinbig' / f'{image_id}.dicom',
-                                          pixels, 'MONOCHROME2')
+        originals[image_id] = write_dicom(
+            root / 'vinbig' / f'{image_id}.dicom', pixels, 'MONOCHROME2')
         rows.append((image_id, 'Cardiomegaly', 'R1', w // 3, h // 3,
                      2 * w // 3, h // 2))
     pd.DataFrame(
