@@ -2,9 +2,12 @@
 """Detect abnormalities in radiographs.
 
 ``python tools/infer.py CONFIG CHECKPOINT INPUT... --out-dir D``: INPUT is a
-PNG, JPEG or DICOM file or a folder of them. Writes ``predictions.json``
-(boxes in each input image's pixel frame, class names, scores) and one
-``<name>_pred.png`` overlay per image.
+PNG, JPEG or DICOM file or a folder of them. Each image is decoded and
+resized as data preparation does, then run through the config's test
+pipeline. Writes ``predictions.json`` (boxes in each input image's pixel
+frame, class names, scores; unreadable inputs under ``failed`` with their
+reason) and one ``<name>_pred.png`` overlay per image. Exits 1 when no
+input could be read, or with ``--strict`` when any could not.
 """
 from __future__ import annotations
 
@@ -29,18 +32,42 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         '--amp',
         action='store_true',
         help='infer under autocast (CUDA fp16, CPU bf16)')
+    parser.add_argument(
+        '--prep-size',
+        type=int,
+        help='side the inputs are resized to first, as prep resized the '
+        'training data (0: none); default: the size in the summary.json '
+        "of the config's data_root, else prep's default")
+    parser.add_argument(
+        '--strict',
+        action='store_true',
+        help='exit 1 if any input cannot be read (the others are still '
+        'processed and written)')
+    parser.add_argument('--no-progress', action='store_true')
     return parser.parse_args(argv)
 
 
-def main(args: argparse.Namespace) -> str:
-    """Run inference; return the path of predictions.json."""
+def main(args: argparse.Namespace) -> dict:
+    """Run inference; return what predictions.json holds (and its path
+    as ``out_file``)."""
     from cxr_mmdet.apis import run_inference
-    out = run_inference(args.config, args.checkpoint, args.inputs,
-                        args.out_dir, args.score_thr, args.device,
-                        amp=args.amp)
-    print(f'predictions: {out}')
-    return out
+    record = run_inference(
+        args.config,
+        args.checkpoint,
+        args.inputs,
+        args.out_dir,
+        args.score_thr,
+        args.device,
+        size=args.prep_size,
+        progress=not args.no_progress,
+        amp=args.amp)
+    print(f'predictions: {record["out_file"]} ({len(record["images"])} '
+          f'images, {len(record["failed"])} unreadable)')
+    return record
 
 
 if __name__ == '__main__':
-    main(parse_args())
+    from cxr_mmdet.apis import exit_on_user_error, inference_exit_code
+    with exit_on_user_error('infer'):
+        parsed = parse_args()
+        sys.exit(inference_exit_code(main(parsed), parsed.strict))

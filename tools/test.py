@@ -57,7 +57,8 @@ def main(args: argparse.Namespace) -> dict:
     from mmengine.runner import Runner
 
     from cxr_mmdet.apis import (build_test_cfg, format_summary,
-                                summarize_metrics, write_summary)
+                                load_checkpoint_strict, summarize_metrics,
+                                write_summary)
     cfg = build_test_cfg(
         args.config,
         args.checkpoint,
@@ -70,6 +71,7 @@ def main(args: argparse.Namespace) -> dict:
         amp=args.amp)
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg \
         else RUNNERS.build(cfg)
+    load_checkpoint_strict(runner, args.checkpoint)
     metrics = runner.test()
     if is_main_process():
         classes = runner.test_dataloader.dataset.metainfo['classes']
@@ -81,4 +83,6 @@ def main(args: argparse.Namespace) -> dict:
 
 
 if __name__ == '__main__':
-    main(parse_args())
+    from cxr_mmdet.apis import exit_on_user_error
+    with exit_on_user_error('test'):
+        main(parse_args())

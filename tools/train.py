@@ -74,4 +74,6 @@ def main(args: argparse.Namespace) -> object:
 
 
 if __name__ == '__main__':
-    main(parse_args())
+    from cxr_mmdet.apis import exit_on_user_error
+    with exit_on_user_error('train'):
+        main(parse_args())

@@ -1,5 +1,14 @@
 # Copyright (c) cxr_mmdet contributors. All rights reserved.
-"""Run a trained detector on PNG, JPEG or DICOM radiographs."""
+"""Run a trained detector on PNG, JPEG or DICOM radiographs.
+
+Each input is decoded and resized exactly as data preparation writes its
+PNGs (:func:`~cxr_mmdet.data_prep.image_io.read_image_uint8`, then
+:func:`~cxr_mmdet.data_prep.image_io.resize_to_square` to the dataset's
+side), handed as an array to mmdet's ``DetInferencer`` running the config's
+test pipeline, and its boxes are mapped back to the input's own pixel
+frame. Inputs that cannot be decoded are listed with their reason and the
+others go on.
+"""
 from __future__ import annotations
 
 import copy
@@ -10,7 +19,9 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from ..data_prep.image_io import read_image_uint8
+from ..data_prep.image_io import read_image_uint8, resize_to_square
+from .checkpoint import (CheckpointError, check_checkpoint_fits,
+                         checkpoint_unreadable_reason)
 
 IMAGE_EXTENSIONS = ('.png', '.jpg', '.jpeg', '.dcm', '.dicom')
 
@@ -22,6 +33,7 @@ def collect_inputs(inputs: Iterable[str]) -> list[str]:
         FileNotFoundError: an input that does not exist.
         ValueError: no image file found at all.
     """
+    inputs = list(inputs)
     found: list[str] = []
     for item in inputs:
         if osp.isdir(item):
@@ -36,8 +48,49 @@ def collect_inputs(inputs: Iterable[str]) -> list[str]:
             raise FileNotFoundError(f'input not found: {item!r}')
     if not found:
         raise ValueError(f'no image files ({", ".join(IMAGE_EXTENSIONS)}) '
-                         f'in {list(inputs)!r}')
+                         f'in {inputs!r}')
     return sorted(dict.fromkeys(found))
+
+
+def prepare_out_dir(out_dir: str) -> str:
+    """Create ``out_dir`` (or check it) before any inference is run.
+
+    Raises:
+        ValueError: naming ``--out-dir``, if it is a file, cannot be
+            created or is not writable.
+    """
+    if osp.exists(out_dir) and not osp.isdir(out_dir):
+        raise ValueError(f'--out-dir {out_dir!r} is a file, not a folder')
+    try:
+        os.makedirs(out_dir, exist_ok=True)
+    except OSError as err:
+        raise ValueError(f'--out-dir {out_dir!r} cannot be created: '
+                         f'{err.strerror}') from err
+    if not os.access(out_dir, os.W_OK | os.X_OK):
+        raise ValueError(f'--out-dir {out_dir!r} is not writable')
+    return out_dir
+
+
+def dataset_image_size(cfg) -> int:
+    """The side prep resized the config's dataset to.
+
+    Read from ``summary.json`` (``arguments.size``), which prep writes
+    beside the ``VOCdevkit`` folder that the config's ``data_root`` names;
+    prep's default size when that file is not there.
+    """
+    from ..data_prep import PrepareConfig
+    data_root = cfg.get('data_root') or cfg.test_dataloader.dataset.get(
+        'data_root', '')
+    summary = osp.join(osp.dirname(osp.normpath(str(data_root))),
+                       'summary.json')
+    if data_root and osp.isfile(summary):
+        try:
+            with open(summary, encoding='utf-8') as f:
+                size = json.load(f)['arguments']['size']
+            return int(size)
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+    return PrepareConfig.__dataclass_fields__['size'].default
 
 
 def build_inference_pipeline(cfg) -> list[dict]:
@@ -49,77 +102,202 @@ def build_inference_pipeline(cfg) -> list[dict]:
         if kind in ('LoadAnnotations', ):
             continue
         if 'LoadImage' in kind:
-            step = dict(type='mmdet.LoadImageFromNDArray')
+            step = dict(type='mmdet.InferencerLoader')
         if kind == 'PackDetInputs':
             step = dict(
                 type='PackDetInputs',
-                meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
+                meta_keys=('img_path', 'ori_shape', 'img_shape',
                            'scale_factor'))
         steps.append(step)
     return steps
 
 
+def _detector_inferencer_class():
+    """:class:`CXRDetInferencer`, built on first use (imports mmdet)."""
+    from mmdet.apis import DetInferencer
+
+    class CXRDetInferencer(DetInferencer):
+        """``DetInferencer`` for arrays decoded as prep decodes them.
+
+        - the test pipeline starts from an array (the config's loader is
+          replaced, its ``LoadAnnotations`` dropped);
+        - the checkpoint must fit the model exactly, or
+          :class:`CheckpointError` names the file and the keys;
+        - without class names in the checkpoint, the config's dataset
+          names them (not COCO's).
+        """
+
+        def __init__(self, config: str, checkpoint: str,
+                     device: str = 'cpu') -> None:
+            reason = checkpoint_unreadable_reason(checkpoint)
+            if reason is not None:
+                raise CheckpointError(
+                    f'checkpoint {checkpoint!r} cannot be loaded: {reason}')
+            self._checkpoint_path = checkpoint
+            super().__init__(
+                model=config,
+                weights=checkpoint,
+                device=device,
+                show_progress=False)
+
+        def _init_model(self, cfg, weights, device='cpu'):
+            """The model as the test loop runs it (channels-last when the
+            config's ``ChannelsLastHook`` converts it for testing)."""
+            model = super()._init_model(cfg, weights, device)
+            hooks = [h.get('type', '') for h in cfg.get('custom_hooks', [])]
+            if any(str(h).split('.')[-1] == 'ChannelsLastHook'
+                   for h in hooks):
+                from ..engine.hooks.channels_last_hook import \
+                    to_channels_last
+                to_channels_last(model)
+            return model
+
+        def _init_pipeline(self, cfg):
+            from mmengine.dataset import Compose
+            return Compose(build_inference_pipeline(cfg))
+
+        def _load_weights_to_model(self, model, checkpoint, cfg) -> None:
+            path = self._checkpoint_path
+            if not isinstance(checkpoint, dict):
+                raise CheckpointError(
+                    f'checkpoint {path!r} holds a '
+                    f'{type(checkpoint).__name__}, not a dict')
+            check_checkpoint_fits(model, checkpoint, path)
+            meta = checkpoint.get('meta') or {}
+            if 'dataset_meta' not in meta and 'CLASSES' not in meta:
+                from mmdet.registry import DATASETS
+                dataset = copy.deepcopy(cfg.test_dataloader.dataset)
+                dataset['lazy_init'] = True
+                meta = dict(meta, dataset_meta=dict(
+                    DATASETS.build(dataset).metainfo))
+                checkpoint = dict(checkpoint, meta=meta)
+            super()._load_weights_to_model(model, checkpoint, cfg)
+            classes = model.dataset_meta['classes']
+            head = getattr(model, 'bbox_head', None)
+            num = getattr(head, 'num_classes', len(classes))
+            if len(classes) != num:
+                raise CheckpointError(
+                    f'checkpoint {path!r} names {len(classes)} classes '
+                    f'{list(classes)!r} but the model predicts {num}')
+
+    return CXRDetInferencer
+
+
 def load_detector(config: str, checkpoint: str, device: str = 'cpu'):
-    """Build the model and load a checkpoint (safe loader, see compat)."""
+    """Build the inferencer: the model with an exactly fitting checkpoint.
+
+    Raises:
+        FileNotFoundError: no config or checkpoint file.
+        CheckpointError: a checkpoint that is empty, truncated or does not
+            fit the model (naming the keys).
+    """
     import cxr_mmdet  # noqa: F401  registers the plugin
-    from mmdet.apis import init_detector
+    if not osp.isfile(config):
+        raise FileNotFoundError(f'no config file at {config!r}')
     if not osp.isfile(checkpoint):
         raise FileNotFoundError(f'no checkpoint at {checkpoint!r}')
-    return init_detector(config, checkpoint, device=device)
+    return _detector_inferencer_class()(config, checkpoint, device)
 
 
-def predict_images(model,
-                   paths: Sequence[str],
-                   score_thr: float = 0.3,
-                   progress: bool = True,
-                   amp: bool = False) -> list[dict]:
-    """Detect on each image; boxes are in the input image's pixel frame.
-
-    ``amp`` runs the model under autocast: bf16 on CPU, fp16 on CUDA (the
-    head's decoding and NMS stay fp32, see :mod:`cxr_mmdet.compat`).
+def prepare_input(path: str, size: int) -> tuple[np.ndarray, int, int]:
+    """Decode and resize one input as prep does.
 
     Returns:
-        list[dict]: per image ``file``, ``width``, ``height`` and
-        ``detections`` (``bbox`` [x1, y1, x2, y2], ``label``, ``class``,
-        ``score``), highest score first.
+        tuple: the 3-channel ``uint8`` array ``(size, size, 3)`` (or the
+        original size when ``size`` is 0), and the input's own width and
+        height.
+
+    Raises:
+        ValueError: naming the file, if it cannot be decoded.
+    """
+    gray = read_image_uint8(path)
+    height, width = gray.shape
+    resized = resize_to_square(gray, size)
+    img = np.ascontiguousarray(np.repeat(resized[..., None], 3, axis=2))
+    return img, width, height
+
+
+def detections_in_input_frame(sample, width: int, height: int,
+                              classes: Sequence[str],
+                              score_thr: float) -> list[dict]:
+    """A prediction's boxes mapped from the resized image to the input.
+
+    Returns:
+        list[dict]: ``bbox`` [x1, y1, x2, y2] in the input's pixels,
+        ``label``, ``class`` and ``score``, highest score first.
+    """
+    pred = sample.pred_instances
+    resized_h, resized_w = sample.ori_shape[:2]
+    scale = np.array([width / resized_w, height / resized_h] * 2)
+    keep = pred.scores >= score_thr
+    boxes = pred.bboxes[keep].cpu().numpy().astype(float) * scale
+    scores = pred.scores[keep].cpu().numpy().astype(float)
+    labels = pred.labels[keep].cpu().numpy().astype(int)
+    order = np.argsort(-scores, kind='stable')
+    return [
+        dict(
+            bbox=[round(v, 2) for v in boxes[i].tolist()],
+            label=int(labels[i]),
+            **{'class': classes[labels[i]]},
+            score=round(float(scores[i]), 4)) for i in order
+    ]
+
+
+def predict_images(inferencer,
+                   paths: Sequence[str],
+                   score_thr: float = 0.3,
+                   size: int = 0,
+                   progress: bool = True,
+                   amp: bool = False) -> tuple[list[dict], list[dict]]:
+    """Detect on each image; boxes are in the input image's pixel frame.
+
+    Args:
+        inferencer: from :func:`load_detector`.
+        size: the side prep resized the training data to (0: none).
+        amp: run the model under autocast, bf16 on CPU and fp16 on CUDA
+            (the head's decoding and NMS stay fp32, see
+            :mod:`cxr_mmdet.compat`).
+
+    Returns:
+        tuple: per readable image ``file``, ``width``, ``height`` and
+        ``detections`` (see :func:`detections_in_input_frame`); per
+        unreadable image ``file`` and ``reason``.
     """
     import torch
-    from mmcv.transforms import Compose
-    from mmdet.apis import inference_detector
+    from mmengine.logging import print_log
     from mmengine.utils import ProgressBar
-    pipeline = Compose(build_inference_pipeline(model.cfg))
-    classes = model.dataset_meta['classes']
-    device_type = next(model.parameters()).device.type
+    classes = inferencer.model.dataset_meta['classes']
+    device_type = next(inferencer.model.parameters()).device.type
     amp_dtype = torch.bfloat16 if device_type == 'cpu' else torch.float16
-    results = []
+    results, failed = [], []
     bar = ProgressBar(len(paths)) if progress else None
     for path in paths:
-        gray = read_image_uint8(path)
-        img = np.ascontiguousarray(np.repeat(gray[..., None], 3, axis=2))
-        with torch.autocast(device_type, dtype=amp_dtype, enabled=amp):
-            sample = inference_detector(
-                model, img, test_pipeline=pipeline)
-        pred = sample.pred_instances
-        keep = pred.scores >= score_thr
-        boxes = pred.bboxes[keep].cpu().numpy().astype(float)
-        scores = pred.scores[keep].cpu().numpy().astype(float)
-        labels = pred.labels[keep].cpu().numpy().astype(int)
-        order = np.argsort(-scores, kind='stable')
-        results.append(
-            dict(
-                file=osp.abspath(path),
-                width=int(gray.shape[1]),
-                height=int(gray.shape[0]),
-                detections=[
-                    dict(
-                        bbox=[round(v, 2) for v in boxes[i].tolist()],
-                        label=int(labels[i]),
-                        **{'class': classes[labels[i]]},
-                        score=round(float(scores[i]), 4)) for i in order
-                ]))
+        try:
+            img, width, height = prepare_input(path, size)
+        except ValueError as err:
+            failed.append(dict(file=osp.abspath(path), reason=str(err)))
+            # the message names the file
+            print_log(f'skipped an unreadable input: {err}',
+                      logger='current',
+                      level=30)
+        else:
+            with torch.autocast(device_type, dtype=amp_dtype, enabled=amp):
+                out = inferencer(
+                    [img],
+                    return_datasamples=True,
+                    no_save_vis=True,
+                    no_save_pred=True)
+            sample = out['predictions'][0]
+            results.append(
+                dict(
+                    file=osp.abspath(path),
+                    width=int(width),
+                    height=int(height),
+                    detections=detections_in_input_frame(
+                        sample, width, height, classes, score_thr)))
         if bar is not None:
             bar.update()
-    return results
+    return results, failed
 
 
 def draw_overlay(path: str, result: dict, out_path: str,
@@ -145,19 +323,38 @@ def run_inference(config: str,
                   out_dir: str,
                   score_thr: float = 0.3,
                   device: str = 'cpu',
-                  amp: bool = False) -> str:
+                  size: int | None = None,
+                  progress: bool = True,
+                  amp: bool = False) -> dict:
     """Detect on every input, write ``predictions.json`` and overlays.
 
+    Args:
+        size: the side inputs are resized to before the test pipeline;
+            None reads it from the dataset (:func:`dataset_image_size`).
+
     Returns:
-        str: the path of ``predictions.json``.
+        dict: what ``predictions.json`` holds, plus ``out_file`` (its path).
+        ``images`` are the readable inputs, ``failed`` the others with
+        their reason.
     """
+    if not 0 <= score_thr <= 1:
+        raise ValueError(f'--score-thr must be in [0, 1], got {score_thr!r}')
+    if size is not None and size < 0:
+        raise ValueError(f'--prep-size must be >= 0, got {size!r}')
     paths = collect_inputs(inputs)
-    model = load_detector(config, checkpoint, device)
-    results = predict_images(model, paths, score_thr, amp=amp)
-    os.makedirs(out_dir, exist_ok=True)
-    palette = model.dataset_meta.get('palette') or [(255, 0, 0)]
+    prepare_out_dir(out_dir)
+    inferencer = load_detector(config, checkpoint, device)
+    if size is None:
+        size = dataset_image_size(inferencer.cfg)
+    results, failed = predict_images(inferencer, paths, score_thr, size,
+                                     progress, amp)
+    meta = inferencer.model.dataset_meta
+    palette = meta.get('palette')
+    if not isinstance(palette, (list, tuple)) or not palette:
+        palette = [(255, 0, 0)]
     used = set()
-    for path, result in zip(paths, results):
+    for result in results:
+        path = result['file']
         stem = osp.splitext(osp.basename(path))[0]
         name, k = stem, 1
         while name in used:  # same stem in two folders
@@ -165,9 +362,21 @@ def run_inference(config: str,
         used.add(name)
         result['overlay'] = osp.join(out_dir, f'{name}_pred.png')
         draw_overlay(path, result, result['overlay'], palette)
+    record = dict(
+        config=config,
+        checkpoint=osp.abspath(checkpoint),
+        score_thr=score_thr,
+        prep_size=size,
+        images=results,
+        failed=failed)
     out_file = osp.join(out_dir, 'predictions.json')
-    with open(out_file, 'w') as f:
-        json.dump(
-            dict(config=config, checkpoint=osp.abspath(checkpoint),
-                 score_thr=score_thr, images=results), f, indent=1)
-    return out_file
+    with open(out_file, 'w', encoding='utf-8') as f:
+        json.dump(record, f, indent=1)
+    return dict(record, out_file=out_file)
+
+
+def inference_exit_code(record: dict, strict: bool = False) -> int:
+    """1 if no input could be read, or with ``strict`` if any could not."""
+    if not record['images'] or (strict and record['failed']):
+        return 1
+    return 0

@@ -10,7 +10,9 @@ import torch
 from mmengine.config import Config
 
 from ..compat import cpu_distributed_cfg
+from ..compat.atomic_checkpoint import checkpoint_unreadable_reason
 from ..engine.optim_wrappers import cpu_bf16_supported
+from .checkpoint import CheckpointError
 
 #: Optim wrapper ``--amp`` selects, by whether CUDA is available.
 AMP_OPTIM_WRAPPERS = {True: 'AmpOptimWrapper', False: 'BF16OptimWrapper'}
@@ -98,6 +100,8 @@ def _load_cfg(config: str, work_dir: str | None, cfg_options: dict | None,
               launcher: str) -> Config:
     """Load ``config`` with the options train and test share (mmdet's
     order: ``--cfg-options``, then ``--work-dir`` > config > file name)."""
+    if not osp.isfile(config):
+        raise FileNotFoundError(f'no config file at {config!r}')
     cfg = Config.fromfile(config)
     cfg.launcher = launcher
     if cfg_options:
@@ -107,6 +111,18 @@ def _load_cfg(config: str, work_dir: str | None, cfg_options: dict | None,
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = _default_work_dir(config)
     return cfg
+
+
+def _check_checkpoint_file(path: str, option: str) -> None:
+    """A local checkpoint named by ``option`` exists and is not damaged."""
+    if '://' in path:
+        return
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'{option}: no checkpoint at {path!r}')
+    reason = checkpoint_unreadable_reason(path)
+    if reason is not None:
+        raise CheckpointError(f'{option}: checkpoint {path!r} cannot be '
+                              f'loaded: {reason}')
 
 
 def _adapt_to_process(cfg: Config) -> None:
@@ -143,10 +159,11 @@ def build_train_cfg(config: str,
         cfg.resume = True
         cfg.load_from = None
     elif resume is not None:
-        if not osp.isfile(resume):
-            raise FileNotFoundError(f'--resume: no checkpoint at {resume!r}')
+        _check_checkpoint_file(resume, '--resume')
         cfg.resume = True
         cfg.load_from = resume
+    elif cfg.get('load_from'):
+        _check_checkpoint_file(cfg.load_from, 'load_from')
     _adapt_to_process(cfg)
     return cfg
 
@@ -164,8 +181,7 @@ def build_test_cfg(config: str,
 
     ``amp`` runs the test loop under autocast (see :func:`loop_autocast`).
     """
-    if not osp.isfile(checkpoint):
-        raise FileNotFoundError(f'no checkpoint at {checkpoint!r}')
+    _check_checkpoint_file(checkpoint, 'checkpoint')
     cfg = _load_cfg(config, work_dir, cfg_options, launcher)
     cfg.load_from = checkpoint
     cfg.resume = False

@@ -14,8 +14,9 @@ path.
 
 mmengine writes ``last_checkpoint`` (the name auto-resume reads) in place
 after the checkpoint, so a kill in between can leave it empty; and it may
-name a checkpoint deleted since. :func:`find_latest_checkpoint` then falls
-back to the newest ``epoch_N.pth``/``iter_N.pth`` in the work dir.
+name a checkpoint deleted since, or one truncated by a copy or a full disk.
+:func:`find_latest_checkpoint` then falls back to the newest readable
+``epoch_N.pth``/``iter_N.pth`` in the work dir.
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ import io
 import os
 import os.path as osp
 import re
+import zipfile
 
 from ..utils.atomic_io import atomic_write_bytes
 
@@ -44,38 +46,85 @@ def atomic_save_checkpoint(checkpoint: dict,
         atomic_write_bytes(buffer.getvalue(), filename)
 
 
+def checkpoint_unreadable_reason(path: str) -> str | None:
+    """Why ``path`` cannot be a complete checkpoint, from its bytes alone.
+
+    Cheap (no unpickling): an empty file, or a zip-format checkpoint (what
+    ``torch.save`` writes) whose central directory is missing, as a
+    truncated write leaves it. None when nothing is wrong that this can
+    see.
+
+    >>> import os
+    >>> checkpoint_unreadable_reason(os.devnull)
+    'it is empty (0 bytes)'
+    """
+    try:
+        size = osp.getsize(path)
+    except OSError as err:
+        return f'it cannot be read ({err.strerror})'
+    if size == 0:
+        return 'it is empty (0 bytes)'
+    with open(path, 'rb') as f:
+        magic = f.read(4)
+    if magic[:2] == b'PK':
+        try:
+            with zipfile.ZipFile(path):
+                pass
+        except (zipfile.BadZipFile, OSError) as err:
+            return (f'it is truncated or corrupt ({size} bytes; zip '
+                    f'archive: {err})')
+    return None
+
+
 _NUMBERED = re.compile(r'^(epoch|iter)_(\d+)\.pth$')
 
 
 def find_latest_checkpoint(path: str) -> str | None:
     """Drop-in for mmengine's ``find_latest_checkpoint`` (auto-resume).
 
-    Returns the file ``last_checkpoint`` names if it exists; otherwise
-    (no, empty or stale ``last_checkpoint``) the highest-numbered
-    ``epoch_N.pth`` or ``iter_N.pth`` of ``path``, or None.
+    Returns the file ``last_checkpoint`` names if it exists and is not
+    empty or truncated (:func:`checkpoint_unreadable_reason`); otherwise
+    (no, empty or stale ``last_checkpoint``, or a damaged checkpoint) the
+    highest-numbered readable ``epoch_N.pth`` or ``iter_N.pth`` of
+    ``path``, or None.
     """
     from mmengine.logging import print_log
     save_file = osp.join(path, 'last_checkpoint')
     named = None
+    problem = 'does not exist'
     if osp.exists(save_file):
         with open(save_file) as f:
             named = f.read().strip()
-        if named and ('://' in named or osp.isfile(named)):
+        if named and '://' in named:
             return named
+        if named and osp.isfile(named):
+            reason = checkpoint_unreadable_reason(named)
+            if reason is None:
+                return named
+            problem = f'cannot be resumed: {reason}'
     found = []
     for name in os.listdir(path) if osp.isdir(path) else []:
         match = _NUMBERED.match(name)
-        if match and osp.isfile(osp.join(path, name)):
+        full = osp.join(path, name)
+        if match and osp.isfile(full) and (
+                named is None or osp.abspath(full) != osp.abspath(named)):
             found.append((match.group(1) == 'iter', int(match.group(2)),
                           name))
-    latest = osp.join(path, max(found)[2]) if found else None
+    latest = None
+    for *_, name in sorted(found, reverse=True):
+        reason = checkpoint_unreadable_reason(osp.join(path, name))
+        if reason is None:
+            latest = osp.join(path, name)
+            break
+        print_log(f'skipped {osp.join(path, name)!r} for resuming: {reason}',
+                  logger='current', level=30)
     if named is None and latest is None:
         print_log('Did not find last_checkpoint to be resumed.',
                   logger='current')
         return None
     print_log(
-        f'last_checkpoint in {path!r} names {named!r}, which does not '
-        f'exist; the latest checkpoint found is {latest!r}',
+        f'last_checkpoint in {path!r} names {named!r}, which {problem}; '
+        f'the latest readable checkpoint found is {latest!r}',
         logger='current',
         level=30)
     return latest

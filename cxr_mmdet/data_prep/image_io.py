@@ -160,6 +160,24 @@ def read_image_uint8(path: str | os.PathLike) -> np.ndarray:
                          f'{type(err).__name__}: {err}') from err
 
 
+def resize_to_square(pixels: np.ndarray, size: int) -> np.ndarray:
+    """Resize an 8-bit image ``(H, W)`` to ``(size, size)`` (0 keeps it).
+
+    Pillow's bilinear filter, antialiased when shrinking (its support
+    grows with the scale), after an integer box reduction while the image
+    is over 3x the target. Prep writes its PNGs with this, and
+    ``tools/infer.py`` resizes its inputs with it, so both see the same
+    pixels.
+    """
+    pixels = np.ascontiguousarray(pixels, dtype=np.uint8)
+    if size <= 0 or pixels.shape[:2] == (size, size):
+        return pixels
+    img = Image.fromarray(pixels).resize((size, size),
+                                         Image.Resampling.BILINEAR,
+                                         reducing_gap=3.0)
+    return np.asarray(img)
+
+
 @dataclass(frozen=True)
 class ConversionJob:
     """Convert ``src`` to an 8-bit PNG ``dst`` of ``size x size`` (0 keeps).
@@ -194,17 +212,38 @@ def convert_image(job: ConversionJob) -> ConversionResult:
                 job.expected_size) != (width, height):
             raise ValueError(f'pixel size {(width, height)!r} differs from '
                              f'header size {tuple(job.expected_size)!r}')
-        img = Image.fromarray(np.ascontiguousarray(pixels, dtype=np.uint8))
-        if job.size > 0 and (width, height) != (job.size, job.size):
-            img = img.resize((job.size, job.size),
-                             Image.Resampling.BILINEAR,
-                             reducing_gap=3.0)
+        img = Image.fromarray(resize_to_square(pixels, job.size))
         img.save(job.dst, format='PNG')
         return ConversionResult(job.image_id, width, height, img.width,
                                 img.height)
     except Exception as err:  # noqa: BLE001 - reported per image
         return ConversionResult(
             job.image_id, error=f'{type(err).__name__}: {err}')
+
+
+PR_SET_PDEATHSIG = 1
+
+
+def _exit_with_parent(parent_pid: int) -> None:
+    """Pool worker initializer: die with the process that made the pool.
+
+    On Linux the kernel sends SIGKILL to the worker when its parent dies
+    (``prctl(PR_SET_PDEATHSIG)``), so a prep killed with SIGKILL leaves no
+    worker blocked on its queue. A parent that died before the call is
+    caught by comparing the parent pid. Elsewhere this does nothing.
+    """
+    import ctypes
+    import signal
+    import sys
+    if not sys.platform.startswith('linux'):
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent_pid:
+        os._exit(1)
 
 
 def _pool_context():
@@ -230,7 +269,11 @@ def convert_images(jobs: Sequence[ConversionJob],
     if workers == 1 or len(jobs) <= 1:
         return [convert_image(j) for j in tqdm(jobs, **bar)]
     chunk = max(1, min(16, len(jobs) // (workers * 8)))
-    with ProcessPoolExecutor(workers, mp_context=_pool_context()) as pool:
+    with ProcessPoolExecutor(
+            workers,
+            mp_context=_pool_context(),
+            initializer=_exit_with_parent,
+            initargs=(os.getpid(), )) as pool:
         results: Iterable[ConversionResult] = pool.map(
             convert_image, jobs, chunksize=chunk)
         return list(tqdm(results, **bar))

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 import re
+import zlib
 from collections import Counter
 from collections.abc import Mapping
 
@@ -46,12 +47,29 @@ VINBIG_COLUMNS: tuple[str, ...] = ('image_id', 'class_name', 'rad_id', 'x_min',
 
 
 def _read_csv_as_text(path: str | os.PathLike) -> pd.DataFrame:
-    """Read a CSV (optionally gzipped) with every cell as stripped text."""
+    """Read a CSV (optionally gzipped) with every cell as stripped text.
+
+    Raises:
+        ValueError: naming the file, when it is missing, empty, truncated
+            (a ``.gz`` cut short) or not parseable as CSV.
+    """
+    name = os.fspath(path)
+    if not os.path.isfile(path):
+        raise ValueError(f'{name}: no such CSV file')
+    if os.path.getsize(path) == 0:
+        raise ValueError(f'{name}: the CSV file is empty (0 bytes)')
     try:
         frame = pd.read_csv(
             path, dtype=str, keep_default_na=False, skipinitialspace=True)
+    except pd.errors.EmptyDataError as err:
+        raise ValueError(f'{name}: the CSV file has no header row '
+                         f'({err})') from err
     except (pd.errors.ParserError, UnicodeDecodeError) as err:
-        raise ValueError(f'{os.fspath(path)}: cannot parse as CSV: '
+        raise ValueError(f'{name}: cannot parse as CSV: {err}') from err
+    except (EOFError, OSError, zlib.error) as err:
+        # gzip/bz2/xz cut short, or not compressed at all
+        raise ValueError(f'{name}: cannot read the (compressed) file, '
+                         f'truncated or corrupt: {type(err).__name__}: '
                          f'{err}') from err
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame
@@ -273,6 +291,9 @@ def read_vinbig_rows(path: str | os.PathLike) -> tuple[pd.DataFrame, Counter]:
 
 
 _SAFE_ID = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._-]*$')
+#: The longest image id or file name accepted: file systems allow 255
+#: bytes a name, and the outputs add an extension (``.xml``, ``.png``).
+MAX_IMAGE_ID_LENGTH = 200
 
 
 def is_safe_image_id(name: str) -> bool:
@@ -280,14 +301,18 @@ def is_safe_image_id(name: str) -> bool:
 
     Only letters, digits, ``.``, ``_`` and ``-`` are allowed, the first
     character must be a letter or digit, and ``..`` may not appear, so no id
-    can name a parent folder, an absolute path or a hidden file.
+    can name a parent folder, an absolute path or a hidden file; nor may it
+    be longer than :data:`MAX_IMAGE_ID_LENGTH` characters.
 
     >>> is_safe_image_id('00013118_008.png')
     True
     >>> is_safe_image_id('../x'), is_safe_image_id('/etc/passwd')
     (False, False)
+    >>> is_safe_image_id('a' * 300)
+    False
     """
-    return bool(_SAFE_ID.match(name)) and '..' not in name
+    return (len(name) <= MAX_IMAGE_ID_LENGTH and bool(_SAFE_ID.match(name))
+            and '..' not in name)
 
 
 def reject_unsafe_ids(boxes: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:

@@ -121,6 +121,31 @@ def parse_voc_xml(xml_path: str,
         image_labels=image_labels)
 
 
+def check_image_size(img_path: str, xml_path: str, width: int,
+                     height: int) -> None:
+    """Check that the image header agrees with the XML ``<size>``.
+
+    Pillow opens the file lazily and reads only its header. A file that
+    cannot be opened is left to the loading transform (which skips or
+    names it); a size that differs would put every box in the wrong frame.
+
+    Raises:
+        AnnotationError: naming both files and both sizes.
+    """
+    from PIL import Image
+    try:
+        with Image.open(img_path) as img:
+            actual = img.size
+    except Exception:  # noqa: BLE001 - unreadable: the loader reports it
+        return
+    if actual != (width, height):
+        raise AnnotationError(
+            f'{xml_path}: <size> is {width} x {height} but the image '
+            f'{img_path!r} is {actual[0]} x {actual[1]}; its boxes would be '
+            'in the wrong frame. Re-run the preparation, or fix <size> and '
+            'the boxes together')
+
+
 @DATASETS.register_module()
 class CXRVOCDataset(XMLDataset):
     """Chest X-ray detection dataset in Pascal VOC layout.
@@ -151,15 +176,17 @@ class CXRVOCDataset(XMLDataset):
       counted in ``missing_images``; at training time, an image that fails
       to decode is replaced by another sample (see ``CXRLoadImageFromFile``);
     - an image set that yields no image (empty file, or every image
-      missing) and a box more than ``BOX_TOLERANCE`` pixels outside its
-      image are errors naming the file.
+      missing), a box more than ``BOX_TOLERANCE`` pixels outside its
+      image and an image whose header size differs from ``<size>`` are
+      errors naming the file.
 
     ``filter_cfg=dict(filter_empty_gt=True)`` drops negatives in training
     only; in ``test_mode`` every image is kept.
 
     Args:
         unknown_class (str): ``'error'`` or ``'warn'``.
-        check_images (bool): Skip listed images whose file is missing.
+        check_images (bool): Skip listed images whose file is missing and
+            check that each image header matches its <size>.
     """
 
     METAINFO = dict(classes=CXR_CLASSES, palette=CXR_PALETTE)
@@ -245,6 +272,8 @@ class CXRVOCDataset(XMLDataset):
                 raise AnnotationError(
                     f'{xml_path}: no <size>, and the size of {img_path!r} '
                     f'cannot be read ({type(e).__name__}: {e})') from e
+        elif self.check_images and '://' not in img_path:
+            check_image_size(img_path, xml_path, width, height)
         instances = []
         img_labels = [0] * len(self.cat2label)
         boxed = [0] * len(self.cat2label)

@@ -75,15 +75,19 @@ def is_train_record(record: dict) -> bool:
 def read_scalars(work_dir: str | Path) -> ScalarLog:
     """Read every ``scalars.json`` of a work dir.
 
-    Lines that are not JSON objects are skipped and listed in
+    Lines that are not UTF-8 JSON objects are skipped and listed in
     :attr:`ScalarLog.skipped` (a run killed while writing leaves half a
     line).
     """
     log = ScalarLog(files=find_scalar_files(work_dir))
     for run, path in enumerate(log.files):
-        with open(path) as f:
-            for lineno, line in enumerate(f, 1):
-                line = line.strip()
+        with open(path, 'rb') as f:
+            for lineno, raw in enumerate(f, 1):
+                try:
+                    line = raw.decode('utf-8').strip()
+                except UnicodeDecodeError as e:
+                    log.skipped.append(f'{path}:{lineno}: not UTF-8 ({e})')
+                    continue
                 if not line:
                     continue
                 try:

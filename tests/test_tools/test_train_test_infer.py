@@ -162,7 +162,7 @@ def test_infer_on_png_and_dicom(trained):
     ckpt = osp.join(trained['work_dir'], 'epoch_2.pth')
     path = infer.main(
         infer.parse_args([CONFIG, ckpt, png, dcm, '--out-dir', out_dir,
-                          '--score-thr', '0.0']))
+                          '--score-thr', '0.0']))['out_file']
     with open(path) as f:
         result = json.load(f)
     by_name = {osp.basename(r['file']): r for r in result['images']}
