@@ -103,3 +103,5 @@ test_pipeline = [
 train_dataloader = dict(drop_last=True, dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader
+# from scratch: the base's COCO SSD300-VGG16 checkpoint does not fit
+load_from = None
