@@ -100,8 +100,9 @@ def test_stuck_metric_never_takes_the_lr_below_min_value(tmp_path):
                                      lrs[1:warmup_iters]))
     assert abs(lrs[warmup_iters] - base_lr) < 1e-12
     # no reduction before the warm-up ends and the plateau has lasted
-    first_cut = next(i for i, lr in enumerate(lrs) if lr < max(lrs))
-    assert first_cut >= warmup_iters
+    assert max(lrs) == lrs[warmup_iters]
+    first_cut = next(i for i in range(warmup_iters, len(lrs))
+                     if lrs[i] < lrs[warmup_iters])
     assert first_cut // ITERS_PER_EPOCH == plateau.begin + plateau.patience + 1
     # the stuck metric halves the LR down to min_value, never below
     assert min(lrs[warmup_iters:]) >= plateau.min_value
