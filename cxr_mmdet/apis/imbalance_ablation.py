@@ -40,19 +40,8 @@ IMBALANCE_VARIANTS: dict[str, str] = {
 DEMO_CONFIG = osp.join(_CONFIG_DIR,
                        'ssdlite_mobilenetv2-scratch_1xb16-28e_cxr6-demo.py')
 
-#: evaluator added for the table: COCO AP at IoU 0.5 per class. COCOeval
-#: runs at ten copies of IoU 0.5, so CocoMetric's per-class ``_precision``
-#: (a mean over its IoU thresholds) and its ``bbox_mAP`` are AP@.5, and its
-#: per-class log table (which reads threshold indices 0 and 5) still works.
-AP50_METRIC = dict(
-    type='CXRCocoMetric',
-    prefix='ap50',
-    ann_file=None,
-    metric='bbox',
-    classwise=True,
-    iou_thrs=[0.5] * 10,
-    metric_items=['mAP'],
-    format_only=False)
+#: evaluator added for the table: COCO AP@.5, overall and per class
+AP50_METRIC = dict(type='CocoAP50Metric', ann_file=None)
 
 _LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 

@@ -1,5 +1,8 @@
 # Copyright (c) cxr_mmdet contributors. All rights reserved.
+from .coco_ap50_metric import CocoAP50Metric
 from .cxr_coco_metric import CXRCocoMetric, bbox_results_to_coco
 from .cxr_roc_metric import CXRROCMetric
 
-__all__ = ['CXRCocoMetric', 'CXRROCMetric', 'bbox_results_to_coco']
+__all__ = [
+    'CXRCocoMetric', 'CXRROCMetric', 'CocoAP50Metric', 'bbox_results_to_coco'
+]
