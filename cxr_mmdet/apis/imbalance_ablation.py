@@ -29,7 +29,8 @@ _CONFIG_DIR = osp.join(
 
 #: variant name -> its config: none, sampler only, weights only, both
 IMBALANCE_VARIANTS: dict[str, str] = {
-    'none': osp.join(_CONFIG_DIR, 'ssd300_vgg16_1xb64-300e_cxr6-stock-head.py'),
+    'none': osp.join(_CONFIG_DIR,
+                     'ssd300_vgg16_1xb64-300e_cxr6-stock-head.py'),
     'sampler': osp.join(_CONFIG_DIR,
                         'ssd300_vgg16_1xb64-300e_cxr6-sampler-only.py'),
     'weights': osp.join(_CONFIG_DIR,
