@@ -1,5 +1,7 @@
-# Ablation: the stock SSDHead (no class weights) and mmengine's
-# DefaultSampler (no balancing); everything else as the main config.
+# Imbalance ablation, no rebalancing: the stock SSDHead (no class weights)
+# and mmengine's DefaultSampler over the images with boxes (mmdet's VOC
+# default); everything else as the main config. The other variants:
+# -sampler-only, -weights-only and the main config (both).
 _base_ = './ssd300_vgg16_1xb64-300e_cxr6.py'
 
 model = dict(
@@ -20,7 +22,8 @@ model = dict(
             target_means=[.0, .0, .0, .0],
             target_stds=[0.1, 0.1, 0.2, 0.2])))
 train_dataloader = dict(
-    sampler=dict(_delete_=True, type='DefaultSampler', shuffle=True))
+    sampler=dict(_delete_=True, type='DefaultSampler', shuffle=True),
+    dataset=dict(filter_cfg=dict(filter_empty_gt=True)))
 custom_hooks = [
     dict(type='NumClassCheckHook'),
     dict(type='CheckInvalidLossHook', interval=50, priority='VERY_LOW'),

@@ -11,39 +11,60 @@ _base_ = [
 custom_imports = dict(imports=['cxr_mmdet'], allow_failed_imports=False)
 
 model = dict(
-    # nothing is downloaded: start from load_from (COCO SSD300, see below)
-    # or set init_cfg=dict(type='Pretrained',
+    # the weights come from load_from (COCO SSD300, see below); offline
+    # without it, set init_cfg=dict(type='Pretrained',
     # checkpoint='open-mmlab://vgg16_caffe') for ImageNet VGG16 weights
     backbone=dict(init_cfg=None),
     bbox_head=dict(
         type='ClassWeightedSSDHead',
         num_classes=6,
-        # weight_c = total / count_c over the training boxes, mean 1;
-        # filled by ClassWeightHook before training, saved in checkpoints
+        # weight_c proportional to 1 / E[boxes of class c per epoch] under
+        # the sampler's draw, mean 1; filled by ClassWeightHook before
+        # training, saved in checkpoints
         class_weight='inverse_frequency'),
     # per-class NMS (mmcv's batched_nms loops over the classes when there
     # are more than split_thr boxes): the same boxes as one NMS over all
     # classes with offsets, 2.2x faster on CPU over SSD300's ~4,000 boxes
     test_cfg=dict(nms=dict(split_thr=0)))
 
+# negatives (images without boxes) stay in the training set: the
+# sampler's neg_fraction decides how often they are drawn
 train_dataloader = dict(
     batch_size=64,
-    sampler=dict(_delete_=True, type='CXRBalancedSampler'))
+    sampler=dict(_delete_=True, type='CXRBalancedSampler', neg_fraction=0.1),
+    dataset=dict(filter_cfg=dict(filter_empty_gt=False)))
 
-# schedule: 300 epochs, SGD lr 1e-4, LR halved when COCO mAP plateaus
+# schedule: 300 epochs, SGD lr 1e-4; linear warm-up from 0.001x over the
+# first warmup_epochs (stepped every iteration), then the LR is halved when
+# the val COCO mAP has not risen by a unit of its 3rd decimal (threshold
+# 0.0005, abs) for patience + 1 validations, never below min_lr
 max_epochs = 300
+base_lr = 1e-4
+min_lr = 1e-5
+warmup_epochs = 5
 train_cfg = dict(
     type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=1)
 optim_wrapper = dict(
     type='OptimWrapper',
-    optimizer=dict(type='SGD', lr=1e-4, momentum=0.9, weight_decay=5e-4))
+    optimizer=dict(type='SGD', lr=base_lr, momentum=0.9, weight_decay=5e-4))
 param_scheduler = [
+    dict(
+        type='LinearLR',
+        start_factor=0.001,
+        by_epoch=True,
+        convert_to_iter_based=True,
+        begin=0,
+        end=warmup_epochs),
     dict(
         type='ReduceOnPlateauLR',
         monitor='coco/bbox_mAP',
         rule='greater',
         factor=0.5,
         patience=3,
+        threshold=0.0005,
+        threshold_rule='abs',
+        min_value=min_lr,
+        begin=warmup_epochs,
         by_epoch=True)
 ]
 
@@ -69,8 +90,11 @@ custom_hooks = [
     dict(type='ChannelsLastHook'),
 ]
 env_cfg = dict(cudnn_benchmark=True)
-# COCO-pretrained SSD300: a local path to mmdet's ssd300_coco checkpoint
-# (see README); its 81-class classifier layers are skipped (shape mismatch)
-# and the 6-class ones start fresh. None: train from the init above.
-load_from = None
+# COCO-pretrained SSD300, mmdet's published checkpoint (configs/ssd/
+# metafile.yml), downloaded once into torch's hub cache. Its 81-class
+# classifier layers are skipped (shape mismatch) and the 6-class ones start
+# fresh. Offline: --cfg-options load_from=PATH of a downloaded copy, or
+# load_from=None with the ImageNet VGG16 init above.
+load_from = ('https://download.openmmlab.com/mmdetection/v2.0/ssd/'
+             'ssd300_coco/ssd300_coco_20210803_015428-d231a06e.pth')
 auto_scale_lr = dict(enable=False, base_batch_size=64)

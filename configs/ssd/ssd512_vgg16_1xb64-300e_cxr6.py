@@ -52,3 +52,8 @@ train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 # merged into the base test_dataloader (test.txt)
 test_dataloader = val_dataloader
+
+# mmdet's published COCO SSD512 (configs/ssd/metafile.yml): the SSD300
+# checkpoint of the base does not fit the SSD512 neck
+load_from = ('https://download.openmmlab.com/mmdetection/v2.0/ssd/'
+             'ssd512_coco/ssd512_coco_20210803_022849-0a47a1ca.pth')

@@ -105,3 +105,5 @@ train_dataloader = dict(drop_last=True, dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 # merged into the base test_dataloader (test.txt)
 test_dataloader = val_dataloader
+# from scratch: the base's COCO SSD300-VGG16 checkpoint does not fit
+load_from = None

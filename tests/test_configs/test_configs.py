@@ -55,6 +55,8 @@ def test_all_configs_found():
         'ssd512_vgg16_1xb64-300e_cxr6.py',
         'ssdlite_mobilenetv2-scratch_1xb64-300e_cxr6.py',
         'ssd300_vgg16_1xb64-300e_cxr6-stock-head.py',
+        'ssd300_vgg16_1xb64-300e_cxr6-sampler-only.py',
+        'ssd300_vgg16_1xb64-300e_cxr6-weights-only.py',
     } <= names
 
 
@@ -96,24 +98,91 @@ def test_main_config_schedule_as_specified():
     assert cfg.model.bbox_head.type == 'ClassWeightedSSDHead'
     assert cfg.model.bbox_head.class_weight == 'inverse_frequency'
     assert cfg.train_dataloader.sampler.type == 'CXRBalancedSampler'
+    assert cfg.train_dataloader.sampler.neg_fraction == 0.1
+    # negatives stay in training; the sampler decides their share
+    assert cfg.train_dataloader.dataset.filter_cfg.filter_empty_gt is False
     assert cfg.optim_wrapper.optimizer == dict(
         type='SGD', lr=1e-4, momentum=0.9, weight_decay=5e-4)
     assert cfg.train_cfg.max_epochs == 300
-    (sched, ) = cfg.param_scheduler
-    assert sched.type == 'ReduceOnPlateauLR'
-    assert (sched.monitor, sched.rule, sched.factor, sched.patience) == (
-        'coco/bbox_mAP', 'greater', 0.5, 3)
+    warmup, plateau = cfg.param_scheduler
+    assert warmup.type == 'LinearLR' and warmup.start_factor == 0.001
+    assert warmup.by_epoch and warmup.convert_to_iter_based
+    assert (warmup.begin, warmup.end) == (0, cfg.warmup_epochs)
+    assert plateau.type == 'ReduceOnPlateauLR'
+    assert (plateau.monitor, plateau.rule, plateau.factor,
+            plateau.patience) == ('coco/bbox_mAP', 'greater', 0.5, 3)
+    assert plateau.threshold_rule == 'abs' and plateau.threshold == 0.0005
+    assert plateau.min_value == 1e-5 and plateau.begin == cfg.warmup_epochs
     ckpt = cfg.default_hooks.checkpoint
     assert ckpt.interval == 20 and ckpt.save_best == 'coco/bbox_mAP'
     hooks = {h['type'] for h in cfg.custom_hooks}
     assert {'ClassWeightHook', 'CheckpointMetricsHook',
             'ROCCurveHook'} <= hooks
-    assert cfg.load_from is None
-    assert cfg.model.backbone.init_cfg is None  # nothing downloaded
+    assert cfg.load_from == (
+        'https://download.openmmlab.com/mmdetection/v2.0/ssd/ssd300_coco/'
+        'ssd300_coco_20210803_015428-d231a06e.pth')
+    assert cfg.model.backbone.init_cfg is None
     metrics = {e['type'] for e in cfg.val_evaluator}
     assert metrics == {'CXRCocoMetric', 'CXRVOCMetric', 'CXRROCMetric'}
     voc = next(e for e in cfg.val_evaluator if e['type'] == 'CXRVOCMetric')
     assert voc['iou_thrs'] == [0.4] and voc['eval_mode'] == 'area'
+
+
+def _published_weights() -> dict[str, str]:
+    """mmdet's published SSD checkpoints: file name -> URL (metafile)."""
+    import yaml
+    with open(mmdet_config('ssd/metafile.yml')) as f:
+        meta = yaml.safe_load(f)
+    urls = [m['Weights'] for m in meta['Models'] if 'Weights' in m]
+    return {osp.basename(u): u for u in urls}
+
+
+@pytest.mark.parametrize('config', CONFIGS, ids=osp.basename)
+def test_load_from_is_a_published_checkpoint_or_none(config):
+    """Pretrained VGG configs load mmdet's COCO checkpoint of their own
+    input size; the from-scratch SSDLite configs (and the demo) load
+    nothing, so they never download."""
+    cfg = Config.fromfile(config)
+    name = osp.basename(config)
+    if 'scratch' in name:
+        assert cfg.load_from is None
+        return
+    published = _published_weights()
+    size = _input_size(cfg)
+    assert cfg.load_from == published[
+        {300: 'ssd300_coco_20210803_015428-d231a06e.pth',
+         512: 'ssd512_coco_20210803_022849-0a47a1ca.pth'}[size]]
+
+
+def _remedy(cfg) -> tuple:
+    hooks = {h['type'] for h in cfg.custom_hooks}
+    return (cfg.model.bbox_head.type,
+            cfg.model.bbox_head.get('class_weight'),
+            'ClassWeightHook' in hooks, cfg.train_dataloader.sampler.type,
+            cfg.train_dataloader.dataset.filter_cfg.filter_empty_gt)
+
+
+@pytest.mark.parametrize('variant, remedy', [
+    ('stock-head', ('SSDHead', None, False, 'DefaultSampler', True)),
+    ('sampler-only',
+     ('ClassWeightedSSDHead', None, True, 'CXRBalancedSampler', False)),
+    ('weights-only', ('ClassWeightedSSDHead', 'inverse_frequency', True,
+                      'DefaultSampler', True)),
+])
+def test_imbalance_ablation_configs_differ_from_main_only_there(
+        variant, remedy):
+    """The four imbalance variants: none, sampler only, weights only and
+    both (main); each differs from the main config only in its head's
+    weighting and its sampler (with the negatives it draws)."""
+    main = Config.fromfile(MAIN)
+    cfg = Config.fromfile(MAIN.replace('.py', f'-{variant}.py'))
+    assert _remedy(main) == ('ClassWeightedSSDHead', 'inverse_frequency',
+                             True, 'CXRBalancedSampler', False)
+    assert _remedy(cfg) == remedy
+    ours, theirs = cfg.to_dict(), main.to_dict()
+    for key in ('model', 'train_dataloader', 'custom_hooks', 'filename'):
+        ours.pop(key, None), theirs.pop(key, None)
+    assert ours == theirs
 
 
 def test_main_config_keeps_the_stock_ssd300_model():

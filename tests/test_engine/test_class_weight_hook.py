@@ -203,13 +203,16 @@ def test_fills_inverse_frequency_weights_before_training(trained_run):
     record = json.loads(
         (trained_run.work_dir / 'class_weights.json').read_text())
     assert record['class_counts'] == COUNTS_A
+    # a uniform sampler: the head sees the raw counts
+    assert record['seen_class_counts'] == COUNTS_A
+    assert record['sampler'] == 'DefaultSampler'
     assert record['classes'] == list(CXR_CLASSES)
     assert record['source'] == 'inverse_frequency'
     assert record['resumed'] is False
     np.testing.assert_allclose(record['class_weights'], expected, rtol=1e-6)
     log = read_log(trained_run.work_dir)
-    assert 'Class counts and weights' in log
-    assert 'Infiltration: count 2' in log
+    assert 'Class counts, counts seen per epoch under DefaultSampler' in log
+    assert 'Infiltration: count 2, seen 2.0' in log
 
 
 def test_weights_and_counts_in_checkpoint(trained_run):
@@ -271,7 +274,10 @@ def test_fixed_weights_are_kept_and_recorded(trained_run, tmp_path):
     checkpoint = dict(meta=dict(epoch=1))
     hook.before_save_checkpoint(runner, checkpoint)
     assert checkpoint['meta'] == dict(
-        epoch=1, class_weights=fixed, class_counts=COUNTS_A)
+        epoch=1,
+        class_weights=fixed,
+        class_counts=COUNTS_A,
+        seen_class_counts=COUNTS_A)
 
 
 def test_finds_the_head_inside_a_ddp_wrapper(tmp_path):

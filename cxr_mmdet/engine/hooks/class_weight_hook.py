@@ -7,14 +7,42 @@ import math
 import os.path as osp
 from typing import Any
 
+import numpy as np
 from mmdet.registry import HOOKS
+from mmengine.dataset import DefaultSampler, InfiniteSampler
 from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
+from torch.utils.data import RandomSampler, SequentialSampler
 
+from cxr_mmdet.datasets.samplers.cxr_balanced_sampler import \
+    CXRBalancedSampler
 from cxr_mmdet.models.dense_heads.class_weighted_ssd_head import (
-    INVERSE_FREQUENCY, ClassWeightedSSDHead, count_instances_per_class,
-    inverse_frequency_weights)
+    INVERSE_FREQUENCY, ClassWeightedSSDHead, count_instances_per_image,
+    expected_instances_per_class, inverse_frequency_weights)
+
+#: samplers that draw every image equally often
+UNIFORM_SAMPLERS = (DefaultSampler, InfiniteSampler, RandomSampler,
+                    SequentialSampler)
+
+
+def sampler_draw(sampler: Any) -> tuple[np.ndarray, int] | None:
+    """The draw probability of each image and the draws per epoch of a
+    training sampler, or None for a uniform sampler.
+
+    Raises:
+        ValueError: for a sampler whose draw is not known here.
+    """
+    if isinstance(sampler, CXRBalancedSampler):
+        return sampler.probs, sampler.epoch_length
+    if isinstance(sampler, UNIFORM_SAMPLERS):
+        return None
+    raise ValueError(
+        'ClassWeightHook cannot tell how often the training sampler '
+        f'{type(sampler).__name__} draws each image, so it cannot weigh the '
+        'classes as the head sees them; use CXRBalancedSampler or a '
+        'uniform sampler (' +
+        ', '.join(t.__name__ for t in UNIFORM_SAMPLERS) + ')')
 
 
 @HOOKS.register_module()
@@ -22,13 +50,18 @@ class ClassWeightHook(Hook):
     """Set the weights of every :class:`ClassWeightedSSDHead` before training.
 
     ``before_train`` counts the non-ignored instances of each class in
-    ``runner.train_dataloader.dataset``. A head built with
-    ``class_weight='inverse_frequency'`` gets
+    ``runner.train_dataloader.dataset`` as the head sees them: under a
+    :class:`CXRBalancedSampler` the expected boxes of each class per epoch,
+    ``epoch_length * sum_i p_i * n_ic`` over images ``i`` drawn with
+    probability ``p_i`` (:func:`expected_instances_per_class`), so the
+    sampler's rebalancing is not applied twice; under a uniform sampler the
+    raw counts. A head built with ``class_weight='inverse_frequency'`` gets
     :func:`inverse_frequency_weights` of these counts; a head with fixed or
-    no weights keeps its own. The counts and the weights in use are logged,
-    written to ``<work_dir>/<file_name>`` and stored in every checkpoint's
-    ``meta['class_counts']`` and ``meta['class_weights']`` (plain lists, in
-    label order).
+    no weights keeps its own. The raw and seen counts and the weights in
+    use are logged, written to ``<work_dir>/<file_name>`` and stored in
+    every checkpoint's ``meta['class_counts']``,
+    ``meta['seen_class_counts']`` and ``meta['class_weights']`` (plain
+    lists, in label order).
 
     Resume: mmengine's ``Runner.train`` resumes (loading the head's
     ``class_weight`` buffer from the checkpoint) *before* the train loop
@@ -52,6 +85,7 @@ class ClassWeightHook(Hook):
                              f'{file_name!r}')
         self.file_name = file_name
         self.class_counts: list[int] | None = None
+        self.seen_class_counts: list[float] | None = None
 
     @staticmethod
     def _heads(runner) -> list[ClassWeightedSSDHead]:
@@ -81,12 +115,22 @@ class ClassWeightHook(Hook):
             raise ValueError(
                 f'The head has {num_classes} classes but the training '
                 f'dataset metainfo lists {len(classes)}: {classes!r}')
-        counts = count_instances_per_class(dataset, num_classes)
+        per_image = count_instances_per_image(dataset, num_classes)
+        counts = per_image.sum(0).tolist()
+        sampler = runner.train_dataloader.sampler
+        draw = sampler_draw(sampler)
+        if draw is None:
+            seen = [float(c) for c in counts]
+        else:
+            seen = expected_instances_per_class(per_image, *draw)
         self.class_counts = counts
+        self.seen_class_counts = seen
         resumed = runner.iter > 0
         record: dict[str, Any] = dict(
             classes=classes,
             class_counts=counts,
+            seen_class_counts=seen,
+            sampler=type(sampler).__name__,
             num_train_images=len(dataset),
             resumed=resumed)
         if not heads:
@@ -94,7 +138,7 @@ class ClassWeightHook(Hook):
                 'ClassWeightHook: the model has no ClassWeightedSSDHead; '
                 'only the class counts are logged.')
         for i, head in enumerate(heads):
-            source = self._fill(runner, head, counts, resumed)
+            source = self._fill(runner, head, seen, resumed)
             if i == 0:
                 record.update(
                     class_weights=head.foreground_class_weight,
@@ -107,15 +151,16 @@ class ClassWeightHook(Hook):
                     'first one is logged and checkpointed.')
         names = classes or [str(c) for c in range(num_classes)]
         lines = [
-            f'{name}: count {count}' +
+            f'{name}: count {count}, seen {s:.1f}' +
             (f', weight {w:.4f}' if 'class_weights' in record else '')
-            for name, count, w in zip(
-                names, counts,
+            for name, count, s, w in zip(
+                names, counts, seen,
                 record.get('class_weights', [math.nan] * num_classes))
         ]
-        runner.logger.info('Class counts and weights '
-                           f'({record.get("source", "no head")}):\n  ' +
-                           '\n  '.join(lines))
+        runner.logger.info(
+            'Class counts, counts seen per epoch under '
+            f'{record["sampler"]} and weights '
+            f'({record.get("source", "no head")}):\n  ' + '\n  '.join(lines))
         if is_main_process():
             path = osp.join(runner.work_dir, self.file_name)
             with open(path, 'w', encoding='utf-8') as f:
@@ -123,7 +168,7 @@ class ClassWeightHook(Hook):
             runner.logger.info(f'Class weights written to {path}')
 
     @staticmethod
-    def _fill(runner, head: ClassWeightedSSDHead, counts: list[int],
+    def _fill(runner, head: ClassWeightedSSDHead, counts: list[float],
               resumed: bool) -> str:
         """Set the head's weights if it asks for them; say where they came
         from (``'checkpoint'``, ``'inverse_frequency'``, ``'fixed'`` or
@@ -152,3 +197,5 @@ class ClassWeightHook(Hook):
             meta['class_weights'] = heads[0].foreground_class_weight
         if self.class_counts is not None:
             meta['class_counts'] = list(self.class_counts)
+        if self.seen_class_counts is not None:
+            meta['seen_class_counts'] = list(self.seen_class_counts)

@@ -11,9 +11,11 @@ annotations before training (see :func:`inverse_frequency_weights`).
 from __future__ import annotations
 
 import math
+import numbers
 import warnings
 from typing import Any, Sequence
 
+import numpy as np
 import torch
 from mmdet.models.dense_heads import SSDHead
 from mmdet.registry import MODELS
@@ -23,13 +25,14 @@ from torch import Tensor
 INVERSE_FREQUENCY = 'inverse_frequency'
 
 
-def inverse_frequency_weights(counts: Sequence[int]) -> list[float]:
+def inverse_frequency_weights(counts: Sequence[float]) -> list[float]:
     """Turn per-class instance counts into inverse-frequency weights.
 
     ``weight_c = total / count_c``, then normalised so that the weights have
     mean 1 over the classes (the ``total`` factor cancels in the
     normalisation; it is kept to match the formula of the system this
-    project replaces).
+    project replaces). The counts may be expected counts (non-negative
+    reals, see :func:`expected_instances_per_class`).
 
     A class with count 0 cannot be inverted: it gets the largest raw weight
     among the present classes (it is at least as rare as the rarest present
@@ -37,7 +40,7 @@ def inverse_frequency_weights(counts: Sequence[int]) -> list[float]:
     weights are 1 (and a warning is issued).
 
     Args:
-        counts (Sequence[int]): Instance count of each class, in label
+        counts (Sequence[float]): Instance count of each class, in label
             order.
 
     Returns:
@@ -59,10 +62,10 @@ def inverse_frequency_weights(counts: Sequence[int]) -> list[float]:
     if not counts:
         raise ValueError(f'counts must not be empty, got {counts!r}')
     for i, count in enumerate(counts):
-        if (isinstance(count, bool) or not float(count).is_integer()
-                or count < 0):
-            raise ValueError('counts must be non-negative integers, got '
-                             f'{count!r} for class {i} in {counts!r}')
+        if (isinstance(count, bool) or not isinstance(count, numbers.Real)
+                or not math.isfinite(count) or count < 0):
+            raise ValueError('counts must be finite non-negative numbers, '
+                             f'got {count!r} for class {i} in {counts!r}')
     total = float(sum(counts))
     if total == 0:
         warnings.warn(f'No class has any instance (counts {counts!r}): '
@@ -80,8 +83,8 @@ def inverse_frequency_weights(counts: Sequence[int]) -> list[float]:
     return [w / mean for w in filled]
 
 
-def count_instances_per_class(dataset: Any, num_classes: int) -> list[int]:
-    """Count the non-ignored annotated instances of each class.
+def count_instances_per_image(dataset: Any, num_classes: int) -> np.ndarray:
+    """Count the non-ignored annotated instances of each class per image.
 
     Reads ``dataset.get_data_info(i)['instances']`` for every index; each
     instance dict has ``bbox_label`` and ``ignore_flag`` (mmdet's format).
@@ -93,9 +96,9 @@ def count_instances_per_class(dataset: Any, num_classes: int) -> list[int]:
         num_classes (int): Number of foreground classes.
 
     Returns:
-        list[int]: ``num_classes`` counts, in label order.
+        np.ndarray: int64 counts of shape (len(dataset), num_classes).
     """
-    counts = [0] * num_classes
+    counts = np.zeros((len(dataset), num_classes), dtype=np.int64)
     for idx in range(len(dataset)):
         info = dataset.get_data_info(idx)
         for instance in info.get('instances', []):
@@ -107,8 +110,59 @@ def count_instances_per_class(dataset: Any, num_classes: int) -> list[int]:
                     f'Image {idx} ({info.get("img_path", "?")}) has an '
                     f'instance with bbox_label {label!r} outside '
                     f'[0, {num_classes}).')
-            counts[int(label)] += 1
+            counts[idx, int(label)] += 1
     return counts
+
+
+def count_instances_per_class(dataset: Any, num_classes: int) -> list[int]:
+    """Count the non-ignored annotated instances of each class.
+
+    Args:
+        dataset: An mmengine-style dataset (``len`` and ``get_data_info``).
+        num_classes (int): Number of foreground classes.
+
+    Returns:
+        list[int]: ``num_classes`` counts, in label order (the column sums
+        of :func:`count_instances_per_image`).
+    """
+    return count_instances_per_image(dataset, num_classes).sum(0).tolist()
+
+
+def expected_instances_per_class(per_image: np.ndarray, probs: np.ndarray,
+                                 num_draws: int) -> list[float]:
+    """Expected instances of each class in ``num_draws`` draws of images.
+
+    An image drawn with probability ``p_i`` brings its ``n_ic`` boxes of
+    class ``c``, so ``num_draws`` independent draws show in expectation
+    ``num_draws * sum_i p_i * n_ic`` boxes of class ``c``: the class
+    distribution the head trains on.
+
+    Args:
+        per_image (np.ndarray): Counts of shape (N, num_classes), see
+            :func:`count_instances_per_image`.
+        probs (np.ndarray): Draw probability of each image, shape (N,),
+            summing to 1.
+        num_draws (int): Images drawn (per epoch).
+
+    Returns:
+        list[float]: ``num_classes`` expected counts.
+
+    Examples:
+        >>> per_image = np.array([[2, 0], [0, 1], [0, 0]])
+        >>> expected_instances_per_class(per_image, np.array([.2, .6, .2]),
+        ...                              10)
+        [4.0, 6.0]
+    """
+    per_image = np.asarray(per_image, dtype=np.float64)
+    probs = np.asarray(probs, dtype=np.float64)
+    if per_image.ndim != 2 or probs.shape != (per_image.shape[0], ):
+        raise ValueError('probs must have one value per image: got probs of '
+                         f'shape {probs.shape!r} for counts of shape '
+                         f'{per_image.shape!r}')
+    if (probs < 0).any() or not math.isclose(probs.sum(), 1.0, abs_tol=1e-6):
+        raise ValueError('probs must be non-negative and sum to 1, got sum '
+                         f'{probs.sum()!r}')
+    return (float(num_draws) * probs @ per_image).tolist()
 
 
 @MODELS.register_module()

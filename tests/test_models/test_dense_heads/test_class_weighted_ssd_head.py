@@ -236,7 +236,7 @@ def test_inverse_frequency_weights_zero_count_and_errors():
     assert sum(weights) / 3 == pytest.approx(1.0)
     with pytest.warns(UserWarning, match='No class'):
         assert inverse_frequency_weights([0, 0]) == [1.0, 1.0]
-    for bad in ([], [1, -1], [1.5, 2]):
+    for bad in ([], [1, -1], [float('nan'), 2], [True, 1], ['3', 1]):
         with pytest.raises(ValueError, match='counts'):
             inverse_frequency_weights(bad)
 
