@@ -64,7 +64,7 @@ def time_tables(repeat: int) -> tuple[dict, dict]:
     from cxr_mmdet.data_prep.tables import (read_nih_boxes,
                                             read_nih_patient_ids,
                                             read_vinbig_rows)
-    from cxr_mmdet.utils import (NIH_BBOX_TABLE, NIH_DATA_ENTRY_TABLE,
+    from cxr_mmdet.demo_data.xrv_tables import (NIH_BBOX_TABLE, NIH_DATA_ENTRY_TABLE,
                                  VINBIG_TABLE, find_xrv_table)
     best: dict = {}
     report: dict = {}
@@ -103,7 +103,7 @@ def time_fusion_only(naive: bool) -> dict:
     from cxr_mmdet.data_prep.label_map import (apply_label_map,
                                                default_label_maps)
     from cxr_mmdet.data_prep.tables import read_vinbig_rows
-    from cxr_mmdet.utils import VINBIG_TABLE, find_xrv_table
+    from cxr_mmdet.demo_data.xrv_tables import VINBIG_TABLE, find_xrv_table
     table, _ = read_vinbig_rows(find_xrv_table(VINBIG_TABLE))
     boxes, _ = apply_label_map(table[table['label'] != 'No finding'],
                                default_label_maps()['vinbig'])

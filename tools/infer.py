@@ -9,11 +9,6 @@ PNG, JPEG or DICOM file or a folder of them. Writes ``predictions.json``
 from __future__ import annotations
 
 import argparse
-import os
-import sys
-
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
-    __file__))))
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -22,6 +22,14 @@ HEADLINE: dict[str, str] = {
 }
 
 
+#: per-class columns: label -> (``per_class.json`` key, metric key
+#: pattern with ``{name}`` the class name and ``{key}`` its metric key)
+PER_CLASS: dict[str, tuple[str, str]] = {
+    'AP@[.5:.95]': ('AP', 'coco/{name}_precision'),
+    'AUC': ('AUC', 'cxr/AUC_{key}'),
+}
+
+
 def summarize_metrics(metrics: dict,
                       classes: Sequence[str] = CXR_CLASSES) -> dict:
     """Pick the headline and per-class figures out of an evaluator's dict.
@@ -39,11 +47,14 @@ def summarize_metrics(metrics: dict,
         label: _num(metrics.get(key))
         for label, key in HEADLINE.items()
     }
-    per_class = {}
-    for name in classes:
-        per_class[name] = dict(
-            AP=_num(metrics.get(f'coco/{name}_precision')),
-            AUC=_num(metrics.get(f'cxr/AUC_{class_key(name)}')))
+    per_class = {
+        name: {
+            field: _num(
+                metrics.get(pattern.format(name=name, key=class_key(name))))
+            for field, pattern in PER_CLASS.values()
+        }
+        for name in classes
+    }
     return dict(headline=headline, per_class=per_class)
 
 
@@ -58,19 +69,32 @@ def _num(value) -> float | None:
 
 
 def _fmt(value: float | None) -> str:
-    return '  n/a' if value is None else f'{value:.3f}'
+    return 'n/a' if value is None else f'{value:.3f}'
 
 
-def format_summary(summary: dict) -> str:
-    """Render :func:`summarize_metrics`'s dict as a plain-text table."""
-    lines = ['metric               value']
-    for label, value in summary['headline'].items():
-        lines.append(f'{label:<20} {_fmt(value)}')
-    lines.append('')
-    lines.append(f'{"class":<20} {"AP":>6} {"AUC":>6}')
-    for name, row in summary['per_class'].items():
-        lines.append(f'{name:<20} {_fmt(row["AP"]):>6} {_fmt(row["AUC"]):>6}')
-    return '\n'.join(lines)
+def format_table(rows: Sequence[Sequence[str]],
+                 title: str | None = None) -> str:
+    """``rows`` (the first is the header) as a ``terminaltables`` ASCII
+    table, numbers right-aligned."""
+    from terminaltables import AsciiTable
+    table = AsciiTable([list(r) for r in rows], title)
+    for i in range(1, len(rows[0])):
+        table.justify_columns[i] = 'right'
+    return table.table
+
+
+def format_summary(summary: dict, title: str | None = None) -> str:
+    """Render :func:`summarize_metrics`'s dict as two text tables: the
+    headline metrics, then per class the columns of :data:`PER_CLASS`."""
+    head = [('metric', 'value')] + [
+        (label, _fmt(value)) for label, value in summary['headline'].items()
+    ]
+    fields = [(label, field) for label, (field, _) in PER_CLASS.items()]
+    per_class = [('class', ) + tuple(label for label, _ in fields)] + [
+        (name, ) + tuple(_fmt(row.get(field)) for _, field in fields)
+        for name, row in summary['per_class'].items()
+    ]
+    return format_table(head, title) + '\n' + format_table(per_class)
 
 
 def write_summary(summary: dict, metrics: dict, out_dir: str) -> list[str]:

@@ -5,7 +5,7 @@ The same pixels and boxes are handed to the plugin's detector (mmdet's
 ``inputs`` + ``DetDataSample`` with ``gt_instances``, as ``PackDetInputs``
 makes them) and to torchvision's SSD (float images and target dicts), so
 both do the same work. The images are grayscale radiographs of
-:mod:`cxr_mmdet.demo.synthetic` repeated over three channels, as
+:mod:`cxr_mmdet.demo_data.radiographs` repeated over three channels, as
 ``CXRLoadImageFromFile`` loads the prepared 8-bit PNGs.
 """
 from __future__ import annotations
@@ -47,7 +47,7 @@ def synthetic_batch(batch_size: int = 8,
     Returns:
         SyntheticBatch: The images and their ground truth.
     """
-    from cxr_mmdet.demo.synthetic import (Lesion, render_radiograph, to_uint8)
+    from cxr_mmdet.demo_data.radiographs import (Lesion, render_radiograph, to_uint8)
     if batch_size < 1 or size < 32 or max_boxes < 1:
         raise ValueError('need batch_size >= 1, size >= 32, max_boxes >= 1,'
                          f' got {batch_size!r}, {size!r}, {max_boxes!r}')

@@ -1,7 +1,7 @@
 # Copyright (c) cxr_mmdet contributors. All rights reserved.
 """Write a raw demo dataset: real annotation rows, synthetic images.
 
-Layout (what ``tools/prepare_data.py`` reads)::
+Layout (what ``tools/dataset_converters/prepare_data.py`` reads)::
 
     OUT/nih/BBox_List_2017.csv        real rows, boxes scaled to the PNGs
     OUT/nih/Data_Entry_2017.csv       the real rows of those images
@@ -22,18 +22,22 @@ import pandas as pd
 from PIL import Image
 
 from cxr_mmdet.classes import CXR_CLASSES, NIH_LABEL_MAP, VINBIG_LABEL_MAP
-from cxr_mmdet.utils.xrv_tables import (NIH_BBOX_TABLE, NIH_DATA_ENTRY_TABLE,
+from .xrv_tables import (NIH_BBOX_TABLE, NIH_DATA_ENTRY_TABLE,
                                         VINBIG_TABLE, find_xrv_table)
 from .sample_rows import (NIH_FRAME, DemoImage, nih_bbox_lines,
                           read_nih_bbox_list, read_nih_data_entry_lines,
                           read_vinbig_table, sample_demo_images,
                           scale_nih_rows, scale_vinbig_rows, vinbig_frame,
                           vinbig_lines)
-from .synthetic import (Lesion, merge_reader_boxes, render_radiograph,
+from .radiographs import (Lesion, merge_reader_boxes, render_radiograph,
                         to_dicom_pixels, to_uint8)
 
 #: Name of the JSON file that records what the generator did.
 MANIFEST_NAME = 'demo_manifest.json'
+#: Smallest lesion side (pixels at 300x300) of the demo's images: what
+#: ``make demo`` and ``tools/dataset_converters/make_demo_data.py`` draw,
+#: so that a small CPU model learns them in minutes.
+DEMO_MIN_BOX_SIZE = 20.0
 
 #: SOP class of 'Digital X-Ray Image Storage - For Presentation'.
 DX_FOR_PRESENTATION = '1.2.840.10008.5.1.4.1.1.1.1'
@@ -87,13 +91,21 @@ def vinbig_lesions(rows: pd.DataFrame, merge_iou: float) -> list[Lesion]:
     return lesions
 
 
-def write_dicom(path: str | Path, stored: np.ndarray, photometric: str,
-                window: tuple[float, float], image_id: str,
-                bits_stored: int = 12) -> None:
-    """Write a single-frame DX DICOM file (explicit VR little endian).
+def write_dicom(path: str | Path,
+                stored: np.ndarray,
+                photometric: str = 'MONOCHROME1',
+                window: tuple[float, float] | None = None,
+                image_id: str | None = None,
+                bits_stored: int = 12) -> Path:
+    """Write a single-frame DX DICOM file (explicit VR little endian);
+    return its path.
 
-    UIDs derive from ``image_id``, so the bytes are deterministic.
+    UIDs derive from ``image_id`` (default: the file name's stem), so the
+    bytes are deterministic. ``window`` (center, width) writes a linear
+    VOI window; None writes none.
     """
+    if image_id is None:
+        image_id = Path(path).stem
     import pydicom
     from pydicom.dataset import FileDataset, FileMetaDataset
     from pydicom.uid import ExplicitVRLittleEndian, generate_uid
@@ -120,9 +132,10 @@ def write_dicom(path: str | Path, stored: np.ndarray, photometric: str,
     ds.BitsStored = bits_stored
     ds.HighBit = bits_stored - 1
     ds.PixelRepresentation = 0
-    ds.WindowCenter = window[0]
-    ds.WindowWidth = window[1]
-    ds.VOILUTFunction = 'LINEAR'
+    if window is not None:
+        ds.WindowCenter = window[0]
+        ds.WindowWidth = window[1]
+        ds.VOILUTFunction = 'LINEAR'
     ds.RescaleIntercept = 0
     ds.RescaleSlope = 1
     ds.PixelData = stored.astype('<u2').tobytes()
@@ -131,6 +144,7 @@ def write_dicom(path: str | Path, stored: np.ndarray, photometric: str,
     else:  # pragma: no cover - pydicom 2.x
         ds.is_little_endian, ds.is_implicit_VR = True, False
         ds.save_as(str(path), write_like_original=False)
+    return Path(path)
 
 
 def _prepare_out_dir(out_dir: Path, overwrite: bool) -> None:
@@ -284,7 +298,7 @@ def make_demo_dataset(out_dir: str | Path,
     _write_lines(out_dir / 'vinbig' / 'train.csv', vinbig_lines(vin_out))
 
     manifest = dict(
-        generator='cxr_mmdet.demo.make_demo_dataset',
+        generator='cxr_mmdet.demo_data.make_demo_dataset',
         options=dict(num_images=num_images, seed=seed, long_side=long_side,
                      negative_fraction=negative_fraction,
                      nih_share=nih_share, num_dicom=num_dicom,
@@ -339,3 +353,20 @@ def count_demo_rows(nih_rows: pd.DataFrame, vin_rows: pd.DataFrame,
         rows=dict(nih=len(nih_rows), vinbig=len(vin_rows)),
         per_class=per_class,
         unmapped_rows=unmapped)
+
+
+def format_counts(manifest: dict) -> str:
+    """The manifest's per-class counts as a text table."""
+    from terminaltables import AsciiTable
+    rows = [['class', 'images', 'nih rows', 'vinbig rows', 'lesions']]
+    rows += [[
+        name,
+        str(c['images']),
+        str(c['nih_rows']),
+        str(c['vinbig_rows']),
+        str(c['lesions'])
+    ] for name, c in manifest['counts']['per_class'].items()]
+    table = AsciiTable(rows)
+    for i in range(1, len(rows[0])):
+        table.justify_columns[i] = 'right'
+    return table.table

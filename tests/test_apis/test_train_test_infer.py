@@ -1,6 +1,6 @@
 # Copyright (c) cxr_mmdet contributors. All rights reserved.
-"""End to end through the tools: train (real Runner), validate, test,
-plot and infer on a tiny synthetic VOC tree."""
+"""End to end through the functions the tools call: train (real Runner),
+validate, test, plot and infer on a tiny synthetic VOC tree."""
 from __future__ import annotations
 
 import glob
@@ -12,25 +12,36 @@ import pytest
 import torch
 
 from cxr_mmdet.classes import CXR_CLASSES, class_key
-from tests.conftest import write_voc_tree
-from tools import infer, plot_metrics, test, train
+from cxr_mmdet.apis import (evaluate_checkpoint, format_summary,
+                            run_inference, train_detector)
+from cxr_mmdet.testing import write_voc_tree
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = osp.join(ROOT, 'configs', 'ssd',
                   'ssdlite_mobilenetv2-scratch_1xb16-28e_cxr6-demo.py')
 
 
-def data_options(data_root: str, epochs: int = 2) -> list[str]:
-    """--cfg-options for a tiny, single-process, fast run."""
-    opts = [f'train_cfg.max_epochs={epochs}', 'train_cfg.val_interval=1',
-            'default_hooks.checkpoint.interval=1',
-            'default_hooks.logger.interval=1',
-            'train_dataloader.batch_size=2']
+def data_options(data_root: str, epochs: int = 2) -> dict:
+    """cfg_options for a tiny, single-process, fast run."""
+    opts = {
+        'train_cfg.max_epochs': epochs,
+        'train_cfg.val_interval': 1,
+        'default_hooks.checkpoint.interval': 1,
+        'default_hooks.logger.interval': 1,
+        'train_dataloader.batch_size': 2
+    }
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        opts += [f'{loader}.dataset.data_root={data_root}/',
-                 f'{loader}.num_workers=0',
-                 f'{loader}.persistent_workers=False']
+        opts.update({
+            f'{loader}.dataset.data_root': f'{data_root}/',
+            f'{loader}.num_workers': 0,
+            f'{loader}.persistent_workers': False
+        })
     return opts
+
+
+def cli_options(options: dict) -> list[str]:
+    """``options`` as ``--cfg-options`` words."""
+    return [f'{k}={v}' for k, v in options.items()]
 
 
 @pytest.fixture(scope='module')
@@ -39,9 +50,8 @@ def trained(tmp_path_factory):
     data_root = str(tmp / 'VOCdevkit')
     truth = write_voc_tree(data_root, num_trainval=8, num_test=4, size=96)
     work_dir = str(tmp / 'work')
-    runner = train.main(
-        train.parse_args([CONFIG, '--work-dir', work_dir, '--cfg-options'] +
-                         data_options(data_root)))
+    runner = train_detector(
+        CONFIG, work_dir=work_dir, cfg_options=data_options(data_root))
     return dict(data_root=data_root, truth=truth, work_dir=work_dir,
                 runner=runner, tmp=tmp)
 
@@ -102,18 +112,26 @@ def test_checkpoint_meta_carries_losses_metrics_and_weights(trained):
     assert 'coco/bbox_mAP' in best_meta['val_metrics']
 
 
-def test_test_tool_prints_and_saves_the_summary(trained, capsys):
+def test_evaluate_checkpoint_saves_the_summary(trained):
     out_dir = str(trained['tmp'] / 'test')
     ckpt = osp.join(trained['work_dir'], 'epoch_2.pth')
     pkl = osp.join(out_dir, 'preds.pkl')
-    metrics = test.main(
-        test.parse_args([CONFIG, ckpt, '--work-dir', out_dir, '--out', pkl,
-                         '--cfg-options'] +
-                        data_options(trained['data_root'])))
+    result = evaluate_checkpoint(
+        CONFIG,
+        ckpt,
+        work_dir=out_dir,
+        out=pkl,
+        cfg_options=data_options(trained['data_root']))
+    metrics = result.metrics
     for key in METRIC_KEYS:
         assert key in metrics
-    printed = capsys.readouterr().out
+    printed = format_summary(result.summary)
     assert 'mAP@0.4 (VinBig)' in printed and 'Nodule/Mass' in printed
+    assert 'AP@[.5:.95]' in printed
+    assert result.paths == [
+        osp.join(out_dir, 'metrics.json'),
+        osp.join(out_dir, 'per_class.json')
+    ]
     with open(osp.join(out_dir, 'per_class.json')) as f:
         per_class = json.load(f)
     assert list(per_class) == list(CXR_CLASSES)
@@ -125,9 +143,11 @@ def test_test_tool_prints_and_saves_the_summary(trained, capsys):
                                              for c in CXR_CLASSES}
 
 
-def test_plot_metrics_writes_real_images(trained):
+def test_plot_work_dir_writes_real_images(trained):
     from PIL import Image
-    plot_metrics.main(plot_metrics.parse_args([trained['work_dir']]))
+
+    from cxr_mmdet.visualization import plot_work_dir
+    plot_work_dir(trained['work_dir'])
     pngs = glob.glob(osp.join(trained['work_dir'], '**', 'loss_curve.png'),
                      recursive=True)
     assert pngs
@@ -160,9 +180,7 @@ def test_infer_on_png_and_dicom(trained):
     ds.save_as(dcm, enforce_file_format=True)
     out_dir = str(trained['tmp'] / 'infer')
     ckpt = osp.join(trained['work_dir'], 'epoch_2.pth')
-    path = infer.main(
-        infer.parse_args([CONFIG, ckpt, png, dcm, '--out-dir', out_dir,
-                          '--score-thr', '0.0']))
+    path = run_inference(CONFIG, ckpt, [png, dcm], out_dir, score_thr=0.0)
     with open(path) as f:
         result = json.load(f)
     by_name = {osp.basename(r['file']): r for r in result['images']}

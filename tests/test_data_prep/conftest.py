@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cxr_mmdet.utils import (NIH_BBOX_TABLE, NIH_DATA_ENTRY_TABLE,
+from cxr_mmdet.demo_data.xrv_tables import (NIH_BBOX_TABLE, NIH_DATA_ENTRY_TABLE,
                              VINBIG_TABLE, find_xrv_table)
 
 
@@ -84,43 +84,3 @@ def real_prepared(real_tables, real_sizes):
     from cxr_mmdet.data_prep import prepare_tables
     return prepare_tables(
         real_tables['tables'], real_sizes, read_drops=real_tables['drops'])
-
-
-def write_png(path: Path, pixels: np.ndarray) -> Path:
-    """Write an array as PNG (mode from dtype: uint8 'L', uint16 'I;16')."""
-    from PIL import Image
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(pixels).save(path)
-    return path
-
-
-def write_dicom(path: Path,
-                pixels: np.ndarray,
-                photometric: str = 'MONOCHROME1',
-                window: tuple[float, float] | None = None) -> Path:
-    """Write a minimal uncompressed 16-bit grayscale DICOM file."""
-    from pydicom.dataset import Dataset, FileMetaDataset
-    from pydicom.uid import (ExplicitVRLittleEndian,
-                             SecondaryCaptureImageStorage, generate_uid)
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = SecondaryCaptureImageStorage
-    meta.MediaStorageSOPInstanceUID = generate_uid()
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds = Dataset()
-    ds.file_meta = meta
-    ds.SOPClassUID = meta.MediaStorageSOPClassUID
-    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
-    ds.Modality = 'DX'
-    ds.Rows, ds.Columns = pixels.shape
-    ds.SamplesPerPixel = 1
-    ds.PhotometricInterpretation = photometric
-    ds.BitsAllocated = 16
-    ds.BitsStored = 16
-    ds.HighBit = 15
-    ds.PixelRepresentation = 0
-    if window is not None:
-        ds.WindowCenter, ds.WindowWidth = window
-    ds.PixelData = np.ascontiguousarray(pixels, dtype='<u2').tobytes()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    ds.save_as(path, enforce_file_format=True)
-    return path

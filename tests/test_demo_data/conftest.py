@@ -22,9 +22,9 @@ def _require_xrv() -> None:
 def source_tables():
     """The real NIH box list and VinBig table, as the demo reads them."""
     _require_xrv()
-    from cxr_mmdet.demo.sample_rows import (read_nih_bbox_list,
+    from cxr_mmdet.demo_data.sample_rows import (read_nih_bbox_list,
                                             read_vinbig_table)
-    from cxr_mmdet.utils.xrv_tables import (NIH_BBOX_TABLE, VINBIG_TABLE,
+    from cxr_mmdet.demo_data.xrv_tables import (NIH_BBOX_TABLE, VINBIG_TABLE,
                                             find_xrv_table)
     return (read_nih_bbox_list(find_xrv_table(NIH_BBOX_TABLE)),
             read_vinbig_table(find_xrv_table(VINBIG_TABLE)))
@@ -34,7 +34,7 @@ def source_tables():
 def small_demo(tmp_path_factory):
     """(root, manifest) of one small demo run."""
     _require_xrv()
-    from cxr_mmdet.demo import make_demo_dataset
+    from cxr_mmdet.demo_data import make_demo_dataset
     root = tmp_path_factory.mktemp('demo_a')
     return root, make_demo_dataset(root, **SMALL_RUN)
 
@@ -43,6 +43,6 @@ def small_demo(tmp_path_factory):
 def small_demo_again(tmp_path_factory):
     """(root, manifest) of a second run with the same options."""
     _require_xrv()
-    from cxr_mmdet.demo import make_demo_dataset
+    from cxr_mmdet.demo_data import make_demo_dataset
     root = tmp_path_factory.mktemp('demo_b')
     return root, make_demo_dataset(root, **SMALL_RUN)

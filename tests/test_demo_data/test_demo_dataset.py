@@ -12,11 +12,11 @@ import pytest
 from PIL import Image
 
 from cxr_mmdet.classes import CXR_CLASSES, NIH_LABEL_MAP, VINBIG_LABEL_MAP
-from cxr_mmdet.demo import MANIFEST_NAME, make_demo_dataset
-from cxr_mmdet.demo.demo_dataset import image_rng
-from cxr_mmdet.demo.sample_rows import NIH_BBOX_HEADER, vinbig_frame
-from cxr_mmdet.demo.synthetic import render_radiograph, to_uint8
-from cxr_mmdet.utils.xrv_tables import NIH_DATA_ENTRY_TABLE, find_xrv_table
+from cxr_mmdet.demo_data import MANIFEST_NAME, make_demo_dataset
+from cxr_mmdet.demo_data.demo_dataset import image_rng
+from cxr_mmdet.demo_data.sample_rows import NIH_BBOX_HEADER, vinbig_frame
+from cxr_mmdet.demo_data.radiographs import render_radiograph, to_uint8
+from cxr_mmdet.demo_data.xrv_tables import NIH_DATA_ENTRY_TABLE, find_xrv_table
 
 CSVS = ('nih/BBox_List_2017.csv', 'nih/Data_Entry_2017.csv',
         'vinbig/train.csv')

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from cxr_mmdet.classes import CXR_CLASSES
-from cxr_mmdet.demo.synthetic import (LESION_STYLES, Lesion, box_iou,
+from cxr_mmdet.demo_data.radiographs import (LESION_STYLES, Lesion, box_iou,
                                       merge_reader_boxes, paint_lesions,
                                       render_anatomy, render_radiograph,
                                       to_dicom_pixels, to_uint8)

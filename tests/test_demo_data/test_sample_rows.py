@@ -9,7 +9,7 @@ import pytest
 
 from cxr_mmdet.classes import (CXR_CLASSES, NIH_LABEL_MAP, VINBIG_LABEL_MAP,
                                VINBIG_NO_FINDING)
-from cxr_mmdet.demo.sample_rows import (NIH_BBOX_HEADER, VINBIG_BASE_FRAME,
+from cxr_mmdet.demo_data.sample_rows import (NIH_BBOX_HEADER, VINBIG_BASE_FRAME,
                                         format_coord, nih_bbox_lines,
                                         read_nih_bbox_list,
                                         sample_demo_images, scale_nih_rows,
@@ -137,7 +137,7 @@ def test_written_lines_parse_back_to_scaled_rows():
 
 def test_min_box_size_keeps_only_images_with_learnable_lesions(source_tables):
     import numpy as np
-    from cxr_mmdet.demo.sample_rows import small_box_images
+    from cxr_mmdet.demo_data.sample_rows import small_box_images
     nih, vinbig = source_tables
     images = sample_demo_images(nih, vinbig, 120, seed=0, min_box_size=20)
     counts = image_class_counts(images)

@@ -30,8 +30,8 @@ import pytest
 from cxr_mmdet.classes import CXR_CLASSES
 from cxr_mmdet.data_prep import PrepareConfig, prepare_dataset
 from cxr_mmdet.data_prep.image_io import read_image_uint8
-from tests.conftest import write_voc_tree
-from tests.test_data_prep.conftest import write_dicom, write_png
+from cxr_mmdet.testing import write_voc_tree
+from cxr_mmdet.testing import write_dicom, write_png
 
 NIH_SIZE = (64, 48)  # width, height
 VIN_SIZE = (50, 40)

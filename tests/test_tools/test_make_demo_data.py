@@ -1,40 +1,35 @@
 # Copyright (c) cxr_mmdet contributors. All rights reserved.
-"""tools/make_demo_data.py through its parse_args() and main()."""
+"""tools/dataset_converters/make_demo_data.py's command line."""
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 
 import pandas as pd
 
-TOOL = Path(__file__).resolve().parents[2] / 'tools' / 'make_demo_data.py'
+from .conftest import run_cli
+
+TOOL = 'dataset_converters/make_demo_data.py'
 
 
-def load_tool():
-    spec = importlib.util.spec_from_file_location('make_demo_data_tool', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_defaults():
-    args = load_tool().parse_args(['--out', 'x'])
-    assert (args.num_images, args.seed, args.long_side) == (400, 0, 512)
-    assert args.negative_fraction == 0.1 and not args.overwrite
-
-
-def test_small_run_prints_counts(source_tables, tmp_path, capsys):
-    tool = load_tool()
+def test_defaults_are_written_to_the_manifest(tmp_path):
     out = tmp_path / 'raw'
-    manifest = tool.main(
-        tool.parse_args([
-            '--out', str(out), '--num-images', '12', '--seed', '4',
-            '--long-side', '128', '--num-dicom', '2', '--no-progress'
-        ]))
-    printed = capsys.readouterr().out
+    proc = run_cli(TOOL, '--out', str(out), '--num-images', '4',
+                   '--long-side', '64', '--num-dicom', '0', '--no-progress')
+    assert proc.returncode == 0, proc.stderr
+    options = json.loads((out / 'demo_manifest.json').read_text())['options']
+    assert (options['seed'], options['negative_fraction']) == (0, 0.1)
+    assert options['min_box_size'] == 20.0
+
+
+def test_small_run_prints_counts(tmp_path):
+    out = tmp_path / 'raw'
+    proc = run_cli(TOOL, '--out', str(out), '--num-images', '12', '--seed',
+                   '4', '--long-side', '128', '--num-dicom', '2',
+                   '--no-progress')
+    assert proc.returncode == 0, proc.stderr
+    manifest = json.loads((out / 'demo_manifest.json').read_text())
+    printed = proc.stdout
     assert 'wrote 12 images' in printed and 'Nodule/Mass' in printed
-    assert json.loads((out / 'demo_manifest.json').read_text()) == manifest
     assert manifest['options']['long_side'] == 128
     vin = pd.read_csv(out / 'vinbig' / 'train.csv')
     assert list(vin.columns) == [

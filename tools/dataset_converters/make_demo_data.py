@@ -1,9 +1,10 @@
 # Copyright (c) cxr_mmdet contributors. All rights reserved.
 """Write a raw demo dataset: real NIH/VinBig rows on synthetic images.
 
-    python tools/make_demo_data.py --out data/demo_raw [--num-images 400]
+    python tools/dataset_converters/make_demo_data.py --out data/demo_raw
 
-The output is read by ``tools/prepare_data.py`` exactly as real data::
+The output is read by ``tools/dataset_converters/prepare_data.py`` exactly
+as real data::
 
     --nih-csv D/nih/BBox_List_2017.csv
     --nih-data-entry D/nih/Data_Entry_2017.csv --nih-images D/nih/images
@@ -14,7 +15,8 @@ from __future__ import annotations
 import argparse
 import time
 
-from cxr_mmdet.demo import MANIFEST_NAME, make_demo_dataset
+from cxr_mmdet.demo_data import (DEMO_MIN_BOX_SIZE, MANIFEST_NAME,
+                                 format_counts, make_demo_dataset)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -38,7 +40,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="IoU at which VinBig readers' boxes are drawn "
                         'as one lesion')
     parser.add_argument(
-        '--min-box-size', type=float, default=20.0,
+        '--min-box-size', type=float, default=DEMO_MIN_BOX_SIZE,
         help='draw only images whose lesion boxes are all at least this '
         'many pixels (sqrt of the area) at 300x300, so that a small CPU '
         'model can learn them in minutes; 0 keeps every image')
@@ -63,11 +65,7 @@ def main(args: argparse.Namespace) -> dict:
           f'({counts["images_by_source"]}, {counts["negatives"]} negatives, '
           f'files {counts["files_by_kind"]}) to {args.out} in '
           f'{time.perf_counter() - start:.1f} s')
-    print(f'{"class":<20}{"images":>8}{"nih rows":>10}{"vinbig rows":>13}'
-          f'{"lesions":>9}')
-    for name, c in counts['per_class'].items():
-        print(f'{name:<20}{c["images"]:>8}{c["nih_rows"]:>10}'
-              f'{c["vinbig_rows"]:>13}{c["lesions"]:>9}')
+    print(format_counts(manifest))
     print(f'unmapped rows (data prep counts them): '
           f'{counts["unmapped_rows"]}')
     print(f'manifest: {args.out}/{MANIFEST_NAME}')

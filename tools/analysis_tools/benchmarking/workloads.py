@@ -30,7 +30,7 @@ def write_synthetic_voc(root: str,
 
     from cxr_mmdet.data_prep.voc_writer import (write_image_sets,
                                                 write_voc_annotation)
-    from cxr_mmdet.demo.synthetic import (Lesion, render_radiograph, to_uint8)
+    from cxr_mmdet.demo_data.radiographs import (Lesion, render_radiograph, to_uint8)
     if num_images < 1:
         raise ValueError(f'num_images must be >= 1, got {num_images!r}')
     rng = np.random.default_rng(seed)

@@ -1,0 +1,19 @@
+# Copyright (c) cxr_mmdet contributors. All rights reserved.
+"""Helpers shared by the tests, the demo and the benchmark (as
+``mmdet.testing``): a tiny VOC tree, PNG and DICOM writers, mmdet's
+shipped configs."""
+from .images import write_dicom, write_png
+from .voc_tree import write_voc_tree
+
+__all__ = ['write_voc_tree', 'write_png', 'write_dicom', 'mmdet_config']
+
+
+def mmdet_config(relative: str) -> str:
+    """Path of a config shipped inside the mmdet package (``mmdet::``)."""
+    import os.path as osp
+
+    import mmdet
+    path = osp.join(osp.dirname(mmdet.__file__), '.mim', 'configs', relative)
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'mmdet config not found: {path}')
+    return path
