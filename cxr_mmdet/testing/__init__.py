@@ -3,9 +3,13 @@
 ``mmdet.testing``): a tiny VOC tree, PNG and DICOM writers, mmdet's
 shipped configs."""
 from .images import write_dicom, write_png
+from .tables import assumed_sizes
 from .voc_tree import write_voc_tree
 
-__all__ = ['write_voc_tree', 'write_png', 'write_dicom', 'mmdet_config']
+__all__ = [
+    'write_voc_tree', 'write_png', 'write_dicom', 'assumed_sizes',
+    'mmdet_config'
+]
 
 
 def mmdet_config(relative: str) -> str:

@@ -6,11 +6,11 @@ import csv
 import gzip
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from cxr_mmdet.demo_data.xrv_tables import (NIH_BBOX_TABLE, NIH_DATA_ENTRY_TABLE,
-                             VINBIG_TABLE, find_xrv_table)
+from cxr_mmdet.demo_data.xrv_tables import (NIH_BBOX_TABLE,
+                                            NIH_DATA_ENTRY_TABLE,
+                                            VINBIG_TABLE, find_xrv_table)
 
 
 def read_csv_rows(path: Path) -> list[list[str]]:
@@ -56,25 +56,9 @@ def real_tables(nih_table, nih_data_entry, vinbig_table) -> dict:
     }
 
 
-def assumed_sizes(tables: dict) -> dict:
-    """Image sizes for the real tables (no images ship with them).
-
-    NIH: 1024 x 1024 (the released PNGs). VinBig: the smallest image that
-    holds all of the image's boxes (ceil of its largest x_max, y_max).
-    Fusion is scale-invariant, so the fused boxes do not depend on it.
-    """
-    sizes = {i: (1024, 1024) for i in tables['nih']['image_id']}
-    vinbig = tables['vinbig'].dropna(subset=['x1'])
-    extent = vinbig.groupby('image_id')[['x1', 'y1']].max()
-    sizes.update({
-        i: (int(np.ceil(x)), int(np.ceil(y)))
-        for i, x, y in zip(extent.index, extent['x1'], extent['y1'])
-    })
-    return sizes
-
-
 @pytest.fixture(scope='session')
 def real_sizes(real_tables) -> dict:
+    from cxr_mmdet.testing import assumed_sizes
     return assumed_sizes(real_tables['tables'])
 
 

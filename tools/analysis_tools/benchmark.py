@@ -2,18 +2,19 @@
 """Benchmark the plugin against torchvision's SSD300 and the machine.
 
 Prints one table and writes every figure to JSON: training and inference
-images/s of the config's SSD300-VGG16 against ``torchvision``'s
-``ssd300_vgg16`` on the same batch (side by side, in this process), the
-training FLOP rate as a share of the fp32 matmul rate measured in the same
-run, the training data pipeline against the model's consumption, data
-preparation (``tools/benchmark_data_prep.py``), evaluation of 1,000 images
-and the peak memory of a training and an inference step.
+images/s of the config's SSD300-VGG16 in fp32 NCHW, fp32 NHWC and bf16
+(NHWC, CPU autocast) against ``torchvision``'s ``ssd300_vgg16`` in fp32
+and bf16 on the same batch (side by side, in this process); the fp32 and
+bf16 matmul ceilings and each training rate as a share of the ceiling of
+its own precision; the training data pipeline against the model's
+consumption; data preparation; evaluation of 1,000 images; the peak
+memory of a training and an inference step.
 
 Examples::
 
-    python tools/benchmark.py                   # full run (minutes)
-    python tools/benchmark.py --quick           # tiny run (the test's)
-    python tools/benchmark.py --out-dir work_dirs/bench --json bench.json
+    python tools/analysis_tools/benchmark.py             # full run (minutes)
+    python tools/analysis_tools/benchmark.py --quick     # tiny (the test's)
+    python tools/analysis_tools/benchmark.py --json work_dirs/bench.json
 """
 from __future__ import annotations
 
@@ -23,17 +24,17 @@ import os
 import os.path as osp
 import sys
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
+from benchmarking.detectors import VARIANTS
+from benchmarking.report import format_table, goal_values
+from benchmarking.suite import SECTIONS, BenchmarkSettings, run_suite
 
-DEFAULT_CONFIG = osp.join(ROOT, 'configs', 'ssd',
-                          'ssd300_vgg16_1xb64-300e_cxr6.py')
+DEFAULT_CONFIG = osp.join(
+    osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'configs',
+    'ssd', 'ssd300_vgg16_1xb64-300e_cxr6.py')
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Parse the command line."""
-    from cxr_mmdet.benchmarks.suite import SECTIONS
     parser = argparse.ArgumentParser(
         description='Benchmark cxr_mmdet against torchvision SSD300 and '
         'the machine')
@@ -52,8 +53,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         '--quick',
         action='store_true',
-        help='tiny sizes, every section in well under a minute (the '
-        'test suite runs it); the figures are not meaningful')
+        help='tiny sizes, every section in about a minute (the test suite '
+        'runs it); the figures are not meaningful')
     parser.add_argument(
         '--sections',
         nargs='+',
@@ -61,14 +62,23 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=list(SECTIONS),
         help='sections to run')
     parser.add_argument(
+        '--variants',
+        nargs='+',
+        choices=list(VARIANTS),
+        help='detector variants to time (default: all)')
+    parser.add_argument(
         '--batch-size', type=int, help='training/inference batch (default 8)')
     parser.add_argument(
         '--warmup',
         type=int,
-        help='untimed steps of each model (default 1, after the '
+        help='untimed steps of each variant (default 1, after the '
         'FLOP-counted one)')
     parser.add_argument(
-        '--iters', type=int, help='timed steps of each model (default 5)')
+        '--iters', type=int, help='timed steps of each variant (default 5)')
+    parser.add_argument(
+        '--matmul-size',
+        type=int,
+        help='side of the matmul ceilings\' square matrices (default 4096)')
     parser.add_argument(
         '--eval-images',
         type=int,
@@ -76,12 +86,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         '--profile',
         action='store_true',
-        help='also profile one training and inference step of each model '
+        help='also profile one training and inference step of each variant '
         '(where the time goes; one more step each)')
-    parser.add_argument(
-        '--no-channels-last',
-        action='store_true',
-        help='do not time the channels-last copies of the two models')
     parser.add_argument(
         '--threads',
         type=int,
@@ -89,50 +95,29 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def data_prep_figures(quick: bool) -> dict:
-    """Table work on the real tables and image conversion, timed by
-    ``tools/benchmark_data_prep.py``'s functions."""
-    from tools import benchmark_data_prep as prep
-    argv = ['--repeat', '1' if quick else '3']
-    if quick:
-        argv += [
-            '--png-images', '2', '--dicom-images', '1', '--dicom-shape', '600',
-            '500', '--workers', '1'
-        ]
-    args = prep.parse_args(argv)
-    tables_s, _ = prep.time_tables(args.repeat)
-    return dict(
-        tables_s=tables_s,
-        repeat=args.repeat,
-        image_conversion=prep.time_images(args))
-
-
 def main(args: argparse.Namespace) -> dict:
     """Run the benchmark, print its table, write the JSON; return the
     figures."""
     import torch
-
-    from cxr_mmdet.benchmarks.report import format_table, goal_values
-    from cxr_mmdet.benchmarks.suite import BenchmarkSettings, run_suite
     if args.threads:
         torch.set_num_threads(args.threads)
     settings = (
         BenchmarkSettings.quick(args.config)
         if args.quick else BenchmarkSettings(args.config))
-    for name in ('batch_size', 'warmup', 'iters', 'eval_images'):
+    for name in ('batch_size', 'warmup', 'iters', 'matmul_size',
+                 'eval_images'):
         value = getattr(args, name)
         if value is not None:
             setattr(settings, name, value)
+    if args.variants:
+        settings.variants = tuple(args.variants)
     settings.sections = tuple(args.sections)
     settings.profile = args.profile
-    if args.no_channels_last:
-        settings.channels_last = False
 
     def log(msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)
 
-    figures = run_suite(
-        settings, data_prep=lambda: data_prep_figures(args.quick), log=log)
+    figures = run_suite(settings, log=log)
     figures['quick'] = bool(args.quick)
     figures['command'] = ' '.join([osp.basename(sys.argv[0])] + sys.argv[1:])
     figures['goals'] = goal_values(figures)

@@ -2,19 +2,42 @@
 """The benchmark's goals and its one printed table."""
 from __future__ import annotations
 
-#: (key, label, target, higher is better); the value of each is read from
-#: the figures by :func:`goal_values`.
+#: (key, label, target, higher is better, unit, where the value is read:
+#: a path of keys into the figures).
 GOALS = (
-    ('training_ratio', 'training vs torchvision', 1.0, True),
-    ('inference_ratio', 'inference vs torchvision', 1.0, True),
-    ('training_percent_of_matmul', 'training FLOP/s % of matmul', 85.0, True),
-    ('pipeline_ratio', 'data pipeline vs model', 3.0, True),
-    ('table_prep_s', 'table preparation s', 10.0, False),
-    ('evaluation_s', 'evaluation of 1,000 images s', 10.0, False),
+    ('training_bf16_vs_torchvision_fp32', 'training bf16 vs torchvision fp32',
+     1.9, True, 'x',
+     ('training', 'plugin_bf16_nhwc', 'vs_torchvision_fp32', 'ratio')),
+    ('training_bf16_vs_torchvision_bf16', 'training bf16 vs torchvision bf16',
+     1.0, True, 'x',
+     ('training', 'plugin_bf16_nhwc', 'vs_torchvision_bf16', 'ratio')),
+    ('inference_bf16_vs_torchvision_fp32',
+     'inference bf16 vs torchvision fp32', 2.5, True, 'x',
+     ('inference', 'plugin_bf16_nhwc', 'vs_torchvision_fp32', 'ratio')),
+    ('inference_bf16_vs_torchvision_bf16',
+     'inference bf16 vs torchvision bf16', 1.0, True, 'x',
+     ('inference', 'plugin_bf16_nhwc', 'vs_torchvision_bf16', 'ratio')),
+    ('training_bf16_share_of_ceiling', 'training bf16 share of bf16 matmul',
+     0.5, True, '%', ('training', 'plugin_bf16_nhwc', 'share_of_ceiling')),
+    ('pipeline_ratio', 'data pipeline vs model', 3.0, True, 'x',
+     ('data_pipeline', 'ratio')),
+    ('table_prep_s', 'table preparation s', 10.0, False, ' s',
+     ('data_prep', 'tables_s', 'total')),
+    ('evaluation_s', 'evaluation of 1,000 images s', 10.0, False, ' s',
+     ('evaluation', 'total_s')),
 )
 
+#: Variant name -> words in the table.
+LABELS = {
+    'plugin_fp32_nchw': 'fp32 NCHW',
+    'plugin_fp32_nhwc': 'fp32 NHWC',
+    'plugin_bf16_nhwc': 'bf16 NHWC',
+    'torchvision_fp32': 'torchvision fp32',
+    'torchvision_bf16': 'torchvision bf16',
+}
 
-def _get(figures: dict, *keys):
+
+def _get(figures: dict, keys: tuple):
     value = figures
     for key in keys:
         if not isinstance(value, dict) or key not in value:
@@ -31,41 +54,22 @@ def goal_values(figures: dict) -> dict:
 
     Returns:
         dict: ``{key: dict(label, value, target, met[, scaled_from])}``;
-        goals whose section did not run are left out.
+        goals whose figures are absent are left out.
     """
-    values = {
-        'training_ratio':
-        _get(figures, 'training', 'ratio'),
-        'inference_ratio':
-        _get(figures, 'inference', 'ratio'),
-        'training_percent_of_matmul':
-        _get(figures, 'flop_rate', 'percent_of_matmul'),
-        'pipeline_ratio':
-        _get(figures, 'data_pipeline', 'ratio'),
-        'table_prep_s':
-        _get(figures, 'data_prep', 'tables_s', 'total'),
-        'evaluation_s':
-        None,
-    }
-    extra: dict = {}
-    total = _get(figures, 'evaluation', 'total_s')
-    if total is not None:
-        num = figures['evaluation']['num_images']
-        values['evaluation_s'] = total * 1000.0 / num
-        if num != 1000:
-            extra['evaluation_s'] = dict(scaled_from=num)
     out = {}
-    for key, label, target, higher in GOALS:
-        value = values[key]
+    for key, label, target, higher, _, path in GOALS:
+        value = _get(figures, path)
         if value is None:
             continue
+        extra = {}
+        if key == 'evaluation_s':
+            num = figures['evaluation']['num_images']
+            value = value * 1000.0 / num
+            if num != 1000:
+                extra['scaled_from'] = num
         met = value >= target if higher else value < target
         out[key] = dict(
-            label=label,
-            value=value,
-            target=target,
-            met=bool(met),
-            **extra.get(key, {}))
+            label=label, value=value, target=target, met=bool(met), **extra)
     return out
 
 
@@ -83,84 +87,87 @@ def _mark(goals: dict, key: str) -> str:
     goal = goals.get(key)
     if goal is None:
         return '-'
-    op = '>=' if key not in ('table_prep_s', 'evaluation_s') else '<'
-    unit = 'x' if key.endswith('ratio') else (
-        '%' if key.startswith('training_percent') else ' s')
-    return (f'{op} {goal["target"]:g}{unit}: '
-            f'{"met" if goal["met"] else "MISSED"}')
+    spec = next(g for g in GOALS if g[0] == key)
+    op, unit = ('>=' if spec[3] else '<'), spec[4]
+    target = (f'{100 * goal["target"]:g}%'
+              if unit == '%' else f'{goal["target"]:g}{unit}')
+    return f'{op} {target}: {"met" if goal["met"] else "MISSED"}'
 
 
-def _channels_last_row(what: str, section: dict) -> tuple:
-    plugin = section['plugin_channels_last']['images_per_s']
-    ref = section['torchvision_channels_last']['images_per_s']
-    gain = section['channels_last_speedup']
-    return (f'{what}, both channels_last (gain)',
-            f'{_fmt(plugin)} ({gain["plugin"]:.2f}x)',
-            f'torchvision {_fmt(ref)} ({gain["torchvision"]:.2f}x)',
-            f'{section["ratio_channels_last"]:.2f}x', '-')
+def _speed_rows(what: str, section: dict, goals: dict) -> list[tuple]:
+    """One row per plugin variant against torchvision fp32, one more per
+    bf16 variant against torchvision bf16; torchvision bf16's own row."""
+    rows = []
+    batch = section['batch_size']
+    for name, label in LABELS.items():
+        row = section.get(name)
+        if row is None or not name.startswith('plugin'):
+            continue
+        for ref in ('torchvision_fp32', 'torchvision_bf16'):
+            vs = row.get(f'vs_{ref}')
+            if vs is None:
+                continue
+            goal = (f'{what.lower()}_bf16_vs_{ref}'
+                    if name == 'plugin_bf16_nhwc' else '')
+            rows.append((f'{what} images/s, {label} (batch {batch})',
+                         _fmt(row['images_per_s']),
+                         f'{LABELS[ref]} {_fmt(section[ref]["images_per_s"])}',
+                         f'{vs["ratio"]:.2f}x', _mark(goals, goal)))
+    return rows
+
+
+def _ceiling_rows(figures: dict, goals: dict) -> list[tuple]:
+    rows = []
+    ceiling = figures.get('ceiling')
+    if ceiling:
+        fp32, bf16 = ceiling['fp32'], ceiling['bf16']
+        rows.append((f'Matmul ceiling GFLOP/s, fp32 ({fp32["size"]}^3)',
+                     _fmt(fp32['best_gflops'], 1),
+                     f'bf16 ({bf16["size"]}^3) {_fmt(bf16["best_gflops"], 1)}',
+                     f'{bf16["best_gflops"] / fp32["best_gflops"]:.2f}x',
+                     '-'))
+    tr = figures.get('training', {})
+    for name, label in LABELS.items():
+        row = tr.get(name)
+        if row is None or 'share_of_ceiling' not in row:
+            continue
+        precision = 'bf16' if 'bf16' in name else 'fp32'
+        goal = ('training_bf16_share_of_ceiling'
+                if name == 'plugin_bf16_nhwc' else '')
+        rows.append((f'Training GFLOP/s, {label}',
+                     _fmt(row['achieved_gflops'], 1),
+                     f'{precision} ceiling '
+                     f'{_fmt(ceiling[precision]["best_gflops"], 1)}',
+                     f'{row["share_of_ceiling"]:.0%}', _mark(goals, goal)))
+    return rows
 
 
 def table_rows(figures: dict) -> list[tuple[str, str, str, str, str]]:
-    """Rows of (what, plugin, reference, ratio, goal)."""
+    """Rows of (what, cxr_mmdet, reference, ratio, goal)."""
     goals = goal_values(figures)
     rows = []
-    # the plugin runs as its config says: NHWC when it holds ChannelsLastHook
-    layout = (', config NHWC' if figures.get('settings', {}).get(
-        'plugin_channels_last_by_config') else '')
-    tr = figures.get('training')
-    if tr:
-        rows.append((f'Training images/s (batch {tr["batch_size"]}{layout})',
-                     _fmt(tr['plugin']['images_per_s']),
-                     f'torchvision {_fmt(tr["torchvision"]["images_per_s"])}',
-                     f'{tr["ratio"]:.2f}x', _mark(goals, 'training_ratio')))
-    if tr and 'ratio_channels_last' in tr:
-        rows.append(_channels_last_row('Training', tr))
-    fr = figures.get('flop_rate')
-    if fr:
-        rows.append((f'Training GFLOP/s vs fp32 matmul{layout}',
-                     _fmt(fr['plugin']['achieved_gflops'],
-                          1), f'matmul {_fmt(fr["matmul_gflops"], 1)}',
-                     f'{fr["percent_of_matmul"]:.0f}%',
-                     _mark(goals, 'training_percent_of_matmul')))
-    if fr and 'percent_of_matmul_channels_last' in fr:
-        rows.append(('Training GFLOP/s, plugin channels_last',
-                     _fmt(fr['plugin_channels_last']['achieved_gflops'],
-                          1), f'matmul {_fmt(fr["matmul_gflops"], 1)}',
-                     f'{fr["percent_of_matmul_channels_last"]:.0f}%', '-'))
-    if fr and 'dense_gflops' in fr['plugin']:
-
-        def conv(name):
-            return (f'{fr[name]["dense_share"]:.0%} at '
-                    f'{fr[name]["dense_gflops"]:.0f} GFLOP/s')
-
-        rows.append(('Training: conv time share, conv rate', conv('plugin'),
-                     f'torchvision {conv("torchvision")}', '-', '-'))
-    inf = figures.get('inference')
-    if inf:
-        rows.append((f'Inference images/s (batch {inf["batch_size"]}, NMS'
-                     f'{layout})',
-                     _fmt(inf['plugin']['images_per_s']), f'torchvision '
-                     f'{_fmt(inf["torchvision"]["images_per_s"])}',
-                     f'{inf["ratio"]:.2f}x', _mark(goals, 'inference_ratio')))
-    if inf and 'ratio_channels_last' in inf:
-        rows.append(_channels_last_row('Inference', inf))
+    for section, what in (('training', 'Training'), ('inference',
+                                                     'Inference')):
+        if figures.get(section):
+            rows += _speed_rows(what, figures[section], goals)
+    rows += _ceiling_rows(figures, goals)
     dp = figures.get('data_pipeline')
     if dp:
         rows.append((f'Data pipeline images/s ({dp["num_workers"]} workers)',
-                     _fmt(dp['images_per_s'],
-                          1), f'model {_fmt(dp.get("model_images_per_s"))}',
+                     _fmt(dp['images_per_s'], 1),
+                     f'model {_fmt(dp.get("model_images_per_s"))}',
                      f'{dp["ratio"]:.1f}x' if 'ratio' in dp else '-',
                      _mark(goals, 'pipeline_ratio')))
     prep = figures.get('data_prep')
-    if prep and 'tables_s' in prep:
+    if prep:
         rows.append(('Table preparation, real tables (s)',
-                     _fmt(prep['tables_s']['total']), '-', '-',
+                     _fmt(prep['tables_s']['total']),
+                     f'WBF alone {_fmt(prep["tables_s"]["fusion"])} s', '-',
                      _mark(goals, 'table_prep_s')))
-    if prep and 'image_conversion' in prep:
-        conv = prep['image_conversion']
         per = [
             f'{k.split("_")[1]}w {_fmt(v["images_per_s"], 1)}'
-            for k, v in conv.items() if k.startswith('workers_')
+            for k, v in prep['image_conversion'].items()
+            if k.startswith('workers_')
         ]
         rows.append(
             ('Image conversion images/s', ', '.join(per), '-', '-', '-'))
@@ -169,27 +176,28 @@ def table_rows(figures: dict) -> list[tuple[str, str, str, str, str]]:
         rows.append((f'Evaluation, {ev["num_images"]:,} images (s)',
                      _fmt(ev['total_s']), f'{ev["metrics"]} metrics', '-',
                      _mark(goals, 'evaluation_s')))
-    mem = figures.get('memory')
+    mem = figures.get('memory') or {}
     for mode, label in (('train', 'training step'), ('infer', 'inference')):
-        if mem and mode in mem:
-            plugin = mem[mode].get('plugin')
-            ref = mem[mode].get('torchvision')
-            batch = (plugin or ref)['batch_size']
+        for name, item in mem.get(mode, {}).items():
+            if not name.startswith('plugin'):
+                continue
+            ref = mem[mode].get('torchvision_fp32')
             rows.append(
-                (f'Peak RSS MiB, {label} (batch {batch})',
-                 _fmt(plugin['peak_rss_mb'] if plugin else None),
-                 f'torchvision {_fmt(ref["peak_rss_mb"])}' if ref else '-',
-                 f'{plugin["peak_rss_mb"] / ref["peak_rss_mb"]:.2f}x'
-                 if plugin and ref else '-', '-'))
+                (f'Peak RSS MiB, {label}, {LABELS[name]} '
+                 f'(batch {item["batch_size"]})', _fmt(item['peak_rss_mb']),
+                 f'torchvision fp32 {_fmt(ref["peak_rss_mb"])}' if ref else
+                 '-', f'{item["peak_rss_mb"] / ref["peak_rss_mb"]:.2f}x'
+                 if ref else '-', '-'))
     return rows
 
 
 def machine_line(machine: dict) -> str:
-    """One line naming the machine: CPU, cores, threads, GPU."""
+    """One line naming the machine: CPU, cores, threads, GPU, load."""
     gpu = machine.get('gpu') or 'no GPU'
-    versions = machine.get('versions', {})
-    return (f'{machine["cpu_model"]}, {machine["usable_cpus"]} cores, '
-            f'torch {versions.get("torch")} with '
+    torch_version = machine.get('env', {}).get('PyTorch')
+    features = ' '.join(machine.get('cpu_features', [])) or 'none listed'
+    return (f'{machine["cpu_model"]} ({features}), '
+            f'{machine["usable_cpus"]} cores, torch {torch_version} with '
             f'{machine["torch_threads"]} threads, {gpu}; load average '
             f'{machine["load_average"][0]:.2f} at the start' +
             (f', {machine["load_average_end"][0]:.2f} at the end'
@@ -197,23 +205,12 @@ def machine_line(machine: dict) -> str:
 
 
 def format_table(figures: dict) -> str:
-    """The benchmark's one table (Markdown), under a line naming the
-    machine."""
+    """The benchmark's one table (GitHub Markdown, ``terminaltables``),
+    under a line naming the machine."""
+    from terminaltables import GithubFlavoredMarkdownTable
     header = ('What', 'cxr_mmdet', 'Reference', 'Ratio', 'Goal')
-    rows = table_rows(figures)
-    widths = [
-        max(len(r[i]) for r in [header] + rows) for i in range(len(header))
-    ]
-
-    def line(cells):
-        return '| ' + ' | '.join(c.ljust(w)
-                                 for c, w in zip(cells, widths)) + ' |'
-
+    table = GithubFlavoredMarkdownTable([header] + table_rows(figures))
     lines = []
     if 'machine' in figures:
-        lines.append(f'Machine: {machine_line(figures["machine"])}')
-        lines.append('')
-    lines.append(line(header))
-    lines.append('|' + '|'.join('-' * (w + 2) for w in widths) + '|')
-    lines.extend(line(r) for r in rows)
-    return '\n'.join(lines)
+        lines += [f'Machine: {machine_line(figures["machine"])}', '']
+    return '\n'.join(lines + [table.table])

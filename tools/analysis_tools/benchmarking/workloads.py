@@ -1,16 +1,22 @@
 # Copyright (c) cxr_mmdet contributors. All rights reserved.
-"""Images/s of the config's training data pipeline on a synthetic tree."""
+"""The data workloads: the config's training data pipeline on a synthetic
+VOC tree, data preparation (real tables, image conversion) and the
+config's evaluators over synthetic predictions."""
 from __future__ import annotations
 
 import copy
 import os
 import os.path as osp
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from cxr_mmdet.classes import CXR_CLASSES
+from cxr_mmdet.classes import CXR_CLASSES, CXR_PALETTE
+
+from .detectors import load_config
 
 
 def write_synthetic_voc(root: str,
@@ -18,7 +24,7 @@ def write_synthetic_voc(root: str,
                         size: int = 300,
                         split: str = 'trainval',
                         seed: int = 0) -> list[str]:
-    """Write ``root/VOC2007`` as ``tools/prepare_data.py`` does: 8-bit
+    """Write ``root/VOC2007`` as ``prepare_data.py`` does: 8-bit
     grayscale ``size x size`` PNG radiographs with 1-3 lesions each, VOC
     XML (``cxr_mmdet.data_prep.voc_writer``) and ``ImageSets/Main/<split>
     .txt``.
@@ -30,7 +36,8 @@ def write_synthetic_voc(root: str,
 
     from cxr_mmdet.data_prep.voc_writer import (write_image_sets,
                                                 write_voc_annotation)
-    from cxr_mmdet.demo_data.radiographs import (Lesion, render_radiograph, to_uint8)
+    from cxr_mmdet.demo_data.radiographs import (Lesion, render_radiograph,
+                                                 to_uint8)
     if num_images < 1:
         raise ValueError(f'num_images must be >= 1, got {num_images!r}')
     rng = np.random.default_rng(seed)
@@ -77,8 +84,6 @@ def build_train_dataloader(config: Any,
         seed: Seed of the sampler and the workers.
     """
     from mmengine.runner import Runner
-
-    from .detectors import load_config
     cfg = load_config(config)
     loader_cfg = copy.deepcopy(cfg.train_dataloader)
     loader_cfg.dataset.data_root = data_root
@@ -173,4 +178,262 @@ def benchmark_data_pipeline(config: Any,
     if consumption:
         out['model_images_per_s'] = consumption
         out['ratio'] = out['images_per_s'] / consumption
+    return out
+
+
+def synthetic_eval_samples(num_images: int = 1000,
+                           dets_per_image: int = 200,
+                           size: int = 300,
+                           neg_fraction: float = 0.2,
+                           seed: int = 0) -> list:
+    """Data samples as the test loop hands them to the evaluator.
+
+    Each is a ``DetDataSample`` shaped like the output of the config's test
+    pipeline plus ``model.test_step``: metainfo ``img_id``, ``img_path``,
+    ``ori_shape``, ``img_shape``, ``scale_factor``, ``instances`` (what
+    ``CocoMetric(ann_file=None)`` reads) and ``img_labels`` (what
+    ``CXRROCMetric`` reads); ``gt_instances`` and ``ignored_instances``
+    (``HorizontalBoxes``, what ``VOCMetric`` reads); ``pred_instances``
+    with ``dets_per_image`` boxes (the config's ``max_per_img``), about a
+    fifth jittered copies of the ground truth, the rest anywhere.
+
+    Args:
+        num_images: Images.
+        dets_per_image: Predictions per image.
+        size: Image side in pixels.
+        neg_fraction: Share of images without ground truth.
+        seed: Seed.
+    """
+    import torch
+    from mmdet.structures import DetDataSample
+    from mmdet.structures.bbox import HorizontalBoxes
+    from mmengine.structures import InstanceData
+    rng = np.random.default_rng(seed)
+    num_classes = len(CXR_CLASSES)
+    samples = []
+    for k in range(num_images):
+        count = 0 if rng.random() < neg_fraction else int(rng.integers(1, 4))
+        wh = rng.uniform(0.1 * size, 0.4 * size, (count, 2))
+        xy = rng.uniform(0, 1, (count, 2)) * (size - 1 - wh)
+        gt_boxes = np.concatenate([xy, xy + wh], 1).astype(np.float32)
+        gt_labels = rng.integers(0, num_classes, count)
+        img_labels = [0] * num_classes
+        for label in gt_labels:
+            img_labels[int(label)] = 1
+        near = min(dets_per_image, count * max(dets_per_image // 10, 1))
+        pwh = rng.uniform(0.05 * size, 0.5 * size, (dets_per_image, 2))
+        pxy = rng.uniform(0, 1, (dets_per_image, 2)) * (size - 1 - pwh)
+        pred_boxes = np.concatenate([pxy, pxy + pwh], 1)
+        pred_labels = rng.integers(0, num_classes, dets_per_image)
+        if near:
+            pick = rng.integers(0, count, near)
+            jitter = rng.normal(0, 0.05 * size, (near, 4))
+            pred_boxes[:near] = gt_boxes[pick] + jitter
+            pred_labels[:near] = gt_labels[pick]
+        pred_boxes = np.clip(pred_boxes, 0, size - 1)
+        pred_boxes[:, 2:] = np.maximum(pred_boxes[:, 2:],
+                                       pred_boxes[:, :2] + 1)
+        scores = np.sort(rng.uniform(0.02, 1.0, dets_per_image))[::-1]
+        img_id = f'synthetic_{k:05d}'
+        sample = DetDataSample(
+            metainfo=dict(
+                img_id=img_id,
+                img_path=f'VOC2007/JPEGImages/{img_id}.png',
+                ori_shape=(size, size),
+                img_shape=(size, size),
+                scale_factor=(1.0, 1.0),
+                instances=[
+                    dict(
+                        bbox=[float(v) for v in box],
+                        bbox_label=int(label),
+                        ignore_flag=0)
+                    for box, label in zip(gt_boxes, gt_labels)
+                ],
+                img_labels=img_labels))
+        gt = InstanceData()
+        gt.bboxes = HorizontalBoxes(torch.from_numpy(gt_boxes))
+        gt.labels = torch.from_numpy(gt_labels.astype(np.int64))
+        sample.gt_instances = gt
+        ignored = InstanceData()
+        ignored.bboxes = HorizontalBoxes(torch.zeros(0, 4))
+        ignored.labels = torch.zeros(0, dtype=torch.int64)
+        sample.ignored_instances = ignored
+        pred = InstanceData()
+        pred.bboxes = torch.from_numpy(pred_boxes.astype(np.float32))
+        pred.scores = torch.from_numpy(scores.astype(np.float32).copy())
+        pred.labels = torch.from_numpy(pred_labels.astype(np.int64))
+        sample.pred_instances = pred
+        samples.append(sample)
+    return samples
+
+
+def build_evaluator(config: Any):
+    """The config's ``test_evaluator`` (CocoMetric, VOCMetric@0.4,
+    CXRROCMetric) with the six classes as ``dataset_meta``."""
+    from mmengine.evaluator import Evaluator
+    cfg = load_config(config)
+    evaluator = Evaluator(copy.deepcopy(cfg.test_evaluator))
+    evaluator.dataset_meta = dict(classes=CXR_CLASSES, palette=CXR_PALETTE)
+    return evaluator
+
+
+def benchmark_evaluation(config: Any,
+                         num_images: int = 1000,
+                         dets_per_image: int = 200,
+                         batch_size: int = 1) -> dict:
+    """Seconds the config's evaluators take over ``num_images`` images.
+
+    ``process`` is fed ``batch_size`` samples at a time (the config's test
+    batch size is 1), then ``evaluate`` computes every metric, as mmengine's
+    test loop does. The logger is quieted to warnings meanwhile (COCO's
+    summary tables are not timed output).
+
+    Returns:
+        dict: ``num_images``, ``dets_per_image``, ``process_s``,
+        ``evaluate_s``, ``total_s``, ``images_per_s``, ``metrics`` (the
+        number of figures computed) and ``metric_names`` (their keys).
+    """
+    import logging
+
+    from mmengine.logging import MMLogger
+    samples = synthetic_eval_samples(num_images, dets_per_image)
+    evaluator = build_evaluator(config)
+    logger = MMLogger.get_current_instance()
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        start = time.perf_counter()
+        for i in range(0, len(samples), batch_size):
+            evaluator.process(samples[i:i + batch_size])
+        process_s = time.perf_counter() - start
+        start = time.perf_counter()
+        metrics = evaluator.evaluate(len(samples))
+        evaluate_s = time.perf_counter() - start
+    finally:
+        logger.setLevel(level)
+    total = process_s + evaluate_s
+    return dict(
+        num_images=num_images,
+        dets_per_image=dets_per_image,
+        process_s=process_s,
+        evaluate_s=evaluate_s,
+        total_s=total,
+        images_per_s=num_images / total,
+        metrics=len(metrics),
+        metric_names=sorted(metrics))
+
+
+def time_tables(repeat: int = 3) -> dict:
+    """Best-of-``repeat`` seconds of each table stage on the real NIH box
+    list, NIH ``Data_Entry`` and VinBig table (from ``torchxrayvision``),
+    and of the WBF fusion alone. No images ship with the tables: the sizes
+    are :func:`cxr_mmdet.testing.assumed_sizes`.
+
+    Returns:
+        dict: ``read_tables``, ``select_rows``, ``fit_fuse_balance_split``,
+        ``total`` and ``fusion`` seconds, ``fusion_rows`` and ``repeat``.
+    """
+    from cxr_mmdet.data_prep.fusion import fuse_radiologist_boxes
+    from cxr_mmdet.data_prep.label_map import (apply_label_map,
+                                               default_label_maps)
+    from cxr_mmdet.data_prep.pipeline import build_tables, select_rows
+    from cxr_mmdet.data_prep.tables import (read_nih_boxes,
+                                            read_nih_patient_ids,
+                                            read_vinbig_rows)
+    from cxr_mmdet.demo_data.xrv_tables import (NIH_BBOX_TABLE,
+                                                NIH_DATA_ENTRY_TABLE,
+                                                VINBIG_TABLE, find_xrv_table)
+    from cxr_mmdet.testing import assumed_sizes
+    if repeat < 1:
+        raise ValueError(f'repeat must be >= 1, got {repeat!r}')
+    best: dict = {}
+    for _ in range(repeat):
+        t = {}
+        start = time.perf_counter()
+        patients = read_nih_patient_ids(find_xrv_table(NIH_DATA_ENTRY_TABLE))
+        nih, nih_drops = read_nih_boxes(
+            find_xrv_table(NIH_BBOX_TABLE), patients)
+        vinbig, vin_drops = read_vinbig_rows(find_xrv_table(VINBIG_TABLE))
+        t['read_tables'] = time.perf_counter() - start
+        tables = {'nih': nih, 'vinbig': vinbig}
+        sizes = assumed_sizes(tables)
+        mark = time.perf_counter()
+        selected = select_rows(tables, None, {
+            'nih': nih_drops,
+            'vinbig': vin_drops
+        })
+        t['select_rows'] = time.perf_counter() - mark
+        mark = time.perf_counter()
+        build_tables(selected, sizes)
+        t['fit_fuse_balance_split'] = time.perf_counter() - mark
+        t['total'] = time.perf_counter() - start
+        boxes, _ = apply_label_map(vinbig[vinbig['label'] != 'No finding'],
+                                   default_label_maps()['vinbig'])
+        mark = time.perf_counter()
+        fuse_radiologist_boxes(boxes, sizes)
+        t['fusion'] = time.perf_counter() - mark
+        best = {k: min(v, best.get(k, np.inf)) for k, v in t.items()}
+    return dict(best, fusion_rows=len(boxes), repeat=repeat)
+
+
+def write_conversion_inputs(folder: Path, n_png: int, n_dicom: int,
+                            dicom_shape: tuple[int, int]) -> list[Path]:
+    """NIH-like 1024 x 1024 8-bit PNGs and VinBig-like 12-bit
+    MONOCHROME1 DICOMs of ``dicom_shape`` (H, W) with a VOI window."""
+    from cxr_mmdet.testing import write_dicom, write_png
+    rng = np.random.default_rng(0)
+    yy, xx = np.mgrid[0:1024, 0:1024]
+    base = (96 + 64 * np.sin(xx / 90.0) * np.cos(yy / 70.0)).astype(np.uint8)
+    paths = [
+        write_png(folder / f'nih_{i:03d}.png',
+                  base + rng.integers(0, 32, base.shape, dtype=np.uint8))
+        for i in range(n_png)
+    ]
+    paths += [
+        write_dicom(
+            folder / f'vinbig_{i:03d}.dicom',
+            rng.integers(200, 3800, dicom_shape).astype('<u2'),
+            'MONOCHROME1', (2000, 3000),
+            bits_stored=12) for i in range(n_dicom)
+    ]
+    return paths
+
+
+def time_image_conversion(png_images: int = 24,
+                          dicom_images: int = 8,
+                          dicom_shape: tuple[int, int] = (2400, 2000),
+                          workers: tuple[int, ...] = (1, 2)) -> dict:
+    """Images/s of the conversion to 300 x 300 PNG at each worker count,
+    on :func:`write_conversion_inputs` in a temporary folder.
+
+    Returns:
+        dict: per worker count ``workers_<n>`` (``images``, ``seconds``,
+        ``images_per_s``) and ``images`` (what was converted, in words).
+    """
+    from cxr_mmdet.data_prep.image_io import ConversionJob, convert_images
+    out: dict = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        paths = write_conversion_inputs(tmp / 'src', png_images,
+                                        dicom_images, tuple(dicom_shape))
+        for n in workers:
+            dst = tmp / f'out_{n}'
+            dst.mkdir()
+            jobs = [
+                ConversionJob(p.stem, str(p), str(dst / f'{p.stem}.png'), 300)
+                for p in paths
+            ]
+            start = time.perf_counter()
+            results = convert_images(jobs, n, progress=False)
+            seconds = time.perf_counter() - start
+            errors = [r.error for r in results if r.error]
+            if errors:
+                raise RuntimeError(f'conversion failed: {errors[:3]!r}')
+            out[f'workers_{n}'] = dict(
+                images=len(jobs),
+                seconds=seconds,
+                images_per_s=len(jobs) / seconds)
+    out['images'] = (f'{png_images} PNG 1024x1024 8-bit + {dicom_images} '
+                     f'DICOM {dicom_shape[1]}x{dicom_shape[0]} 12-bit '
+                     'MONOCHROME1 -> 300x300')
     return out
