@@ -2,7 +2,7 @@
 """Data preparation: NIH + VinBig tables and images to a VOC dataset.
 
 Pure functions on pandas frames (no torch, no mmdet); the CLI is
-``tools/prepare_data.py``.
+``tools/dataset_converters/prepare_data.py``.
 """
 from .balance import balance_images
 from .box_checks import (check_box_geometry, drop_small_boxes,

@@ -34,8 +34,9 @@ def find_xrv_table(name: str) -> Path:
         FileNotFoundError: If the distribution is not installed or does not
             hold the file. The message says how to install it.
     """
-    hint = (f'install it with `pip install --no-deps {XRV_DISTRIBUTION}` '
-            '(its data files are enough; torch is not needed)')
+    hint = (f'it is the requirement of cxr_mmdet.demo_data: install it '
+            f'with `pip install --no-deps -r requirements/demo.txt` (or '
+            f'`pip install cxr_mmdet[demo]`; its data files are enough)')
     try:
         files = importlib.metadata.files(XRV_DISTRIBUTION)
     except importlib.metadata.PackageNotFoundError:

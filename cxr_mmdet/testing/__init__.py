@@ -2,13 +2,14 @@
 """Helpers shared by the tests, the demo and the benchmark (as
 ``mmdet.testing``): a tiny VOC tree, PNG and DICOM writers, mmdet's
 shipped configs."""
+from .eval_samples import synthetic_eval_samples
 from .images import write_dicom, write_png
 from .tables import assumed_sizes
 from .voc_tree import write_voc_tree
 
 __all__ = [
     'write_voc_tree', 'write_png', 'write_dicom', 'assumed_sizes',
-    'mmdet_config'
+    'synthetic_eval_samples', 'mmdet_config'
 ]
 
 

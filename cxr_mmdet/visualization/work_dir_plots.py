@@ -1,7 +1,7 @@
 # Copyright (c) cxr_mmdet contributors. All rights reserved.
 """All plots of a work dir, from its logs alone (no re-run).
 
-Used by ``tools/plot_metrics.py``. Each missing piece (no scalars yet, no
+Used by ``tools/analysis_tools/plot_metrics.py``. Each missing piece (no scalars yet, no
 ROC JSON, no per-class file) skips its plot with a message; nothing here
 raises for an incomplete work dir.
 """

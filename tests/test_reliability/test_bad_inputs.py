@@ -4,7 +4,7 @@
 Two tables:
 
 - ``PREP_CASES`` run data preparation (:func:`prepare_dataset`, the body
-  of ``tools/prepare_data.py``) on a small, clean NIH + VinBig raw set with
+  of ``tools/dataset_converters/prepare_data.py``) on a small, clean NIH + VinBig raw set with
   one fault added. The outcome is either an error naming the file, row or
   field, or the fault is skipped and counted in ``summary.json``. In both
   outcomes nothing else is lost: every other image comes out with exactly

@@ -3,7 +3,7 @@
 
 Example::
 
-    python tools/prepare_data.py \\
+    python tools/dataset_converters/prepare_data.py \\
         --nih-csv BBox_List_2017.csv --nih-data-entry Data_Entry_2017.csv \\
         --nih-images nih/images --vinbig-csv train.csv \\
         --vinbig-images vinbig/train --out data/cxr6 --workers 2

@@ -1,5 +1,5 @@
 # Six-class chest X-ray data in the Pascal VOC layout written by
-# tools/prepare_data.py: data_root/VOC2007/{Annotations,ImageSets/Main,
+# tools/dataset_converters/prepare_data.py: data_root/VOC2007/{Annotations,ImageSets/Main,
 # JPEGImages}. Images are already 300x300 PNGs.
 dataset_type = 'CXRVOCDataset'
 data_root = 'data/cxr6/VOCdevkit/'

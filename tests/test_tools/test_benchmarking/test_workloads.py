@@ -10,12 +10,12 @@ import pytest
 from benchmarking.workloads import (benchmark_data_pipeline,
                                     benchmark_evaluation,
                                     build_train_dataloader,
-                                    synthetic_eval_samples,
                                     time_dataloader, time_image_conversion,
                                     write_synthetic_voc)
 from PIL import Image
 
 from cxr_mmdet.classes import CXR_CLASSES
+from cxr_mmdet.testing import synthetic_eval_samples
 
 CONFIG = str(
     Path(__file__).resolve().parents[3] / 'configs' / 'ssd' /
