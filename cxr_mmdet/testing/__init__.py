@@ -8,7 +8,7 @@ from .tables import assumed_sizes
 from .voc_tree import write_voc_tree
 
 __all__ = [
-    'write_voc_tree', 'write_png', 'write_dicom', 'assumed_sizes',
+    'get_config_path', 'get_detector_cfg', 'write_voc_tree', 'write_png', 'write_dicom', 'assumed_sizes',
     'synthetic_eval_samples', 'mmdet_config'
 ]
 
@@ -22,3 +22,22 @@ def mmdet_config(relative: str) -> str:
     if not osp.isfile(path):
         raise FileNotFoundError(f'mmdet config not found: {path}')
     return path
+
+
+def get_config_path(relative: str) -> str:
+    """Path of a config of this repository's ``configs/`` (as
+    ``mmdet.testing``'s config lookup: beside the package folder)."""
+    import os.path as osp
+    root = osp.dirname(osp.dirname(osp.abspath(__file__)))
+    path = osp.join(osp.dirname(root), 'configs', relative)
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'cxr_mmdet config not found: {path}')
+    return path
+
+
+def get_detector_cfg(relative: str):
+    """A deep copy of the ``model`` dict of ``configs/<relative>``."""
+    import copy
+
+    from mmengine.config import Config
+    return copy.deepcopy(Config.fromfile(get_config_path(relative)).model)

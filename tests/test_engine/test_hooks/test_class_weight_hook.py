@@ -19,6 +19,7 @@ from cxr_mmdet.classes import CXR_CLASSES
 from cxr_mmdet.engine.hooks.class_weight_hook import ClassWeightHook
 from cxr_mmdet.models.dense_heads.class_weighted_ssd_head import (
     ClassWeightedSSDHead, inverse_frequency_weights)
+from cxr_mmdet.testing import get_detector_cfg
 
 NUM_CLASSES = len(CXR_CLASSES)
 
@@ -60,67 +61,9 @@ def write_images(folder: Path, labels: list[list[int]]) -> list:
     return images
 
 
-SSDLITE = dict(
-    type='SingleStageDetector',
-    data_preprocessor=dict(
-        type='DetDataPreprocessor',
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        bgr_to_rgb=True,
-        pad_size_divisor=1),
-    backbone=dict(
-        type='MobileNetV2',
-        out_indices=(4, 7),
-        norm_cfg=dict(type='BN', eps=0.001, momentum=0.03)),
-    neck=dict(
-        type='SSDNeck',
-        in_channels=(96, 1280),
-        out_channels=(96, 1280, 512, 256, 256, 128),
-        level_strides=(2, 2, 2, 2),
-        level_paddings=(1, 1, 1, 1),
-        l2_norm_scale=None,
-        use_depthwise=True,
-        norm_cfg=dict(type='BN', eps=0.001, momentum=0.03),
-        act_cfg=dict(type='ReLU6')),
-    bbox_head=dict(
-        type='ClassWeightedSSDHead',
-        num_classes=NUM_CLASSES,
-        class_weight='inverse_frequency',
-        in_channels=(96, 1280, 512, 256, 256, 128),
-        use_depthwise=True,
-        norm_cfg=dict(type='BN', eps=0.001, momentum=0.03),
-        act_cfg=dict(type='ReLU6'),
-        anchor_generator=dict(
-            type='SSDAnchorGenerator',
-            scale_major=False,
-            strides=[16, 32, 64, 107, 160, 320],
-            ratios=[[2, 3], [2, 3], [2, 3], [2, 3], [2, 3], [2, 3]],
-            min_sizes=[48, 100, 150, 202, 253, 304],
-            max_sizes=[100, 150, 202, 253, 304, 320]),
-        bbox_coder=dict(
-            type='DeltaXYWHBBoxCoder',
-            target_means=[.0, .0, .0, .0],
-            target_stds=[0.1, 0.1, 0.2, 0.2])),
-    train_cfg=dict(
-        assigner=dict(
-            type='MaxIoUAssigner',
-            pos_iou_thr=0.5,
-            neg_iou_thr=0.5,
-            min_pos_iou=0.,
-            ignore_iof_thr=-1,
-            gt_max_assign_all=False),
-        sampler=dict(type='PseudoSampler'),
-        smoothl1_beta=1.,
-        allowed_border=-1,
-        pos_weight=-1,
-        neg_pos_ratio=3,
-        debug=False),
-    test_cfg=dict(
-        nms_pre=100,
-        nms=dict(type='nms', iou_threshold=0.45),
-        min_bbox_size=0,
-        score_thr=0.02,
-        max_per_img=20))
+SSDLITE = get_detector_cfg(
+    'ssd/ssdlite_mobilenetv2-scratch_1xb64-300e_cxr6.py')
+SSDLITE.test_cfg.update(nms_pre=100, max_per_img=20)
 
 PIPELINE = [
     dict(type='LoadImageFromFile'),
