@@ -22,15 +22,15 @@ import pandas as pd
 from PIL import Image
 
 from cxr_mmdet.classes import CXR_CLASSES, NIH_LABEL_MAP, VINBIG_LABEL_MAP
-from .xrv_tables import (NIH_BBOX_TABLE, NIH_DATA_ENTRY_TABLE,
-                                        VINBIG_TABLE, find_xrv_table)
+from .xrv_tables import (NIH_BBOX_TABLE, NIH_DATA_ENTRY_TABLE, VINBIG_TABLE,
+                         find_xrv_table)
 from .sample_rows import (NIH_FRAME, DemoImage, nih_bbox_lines,
                           read_nih_bbox_list, read_nih_data_entry_lines,
                           read_vinbig_table, sample_demo_images,
                           scale_nih_rows, scale_vinbig_rows, vinbig_frame,
                           vinbig_lines)
 from .radiographs import (Lesion, merge_reader_boxes, render_radiograph,
-                        to_dicom_pixels, to_uint8)
+                          to_dicom_pixels, to_uint8)
 
 #: Name of the JSON file that records what the generator did.
 MANIFEST_NAME = 'demo_manifest.json'

@@ -34,9 +34,9 @@ def find_xrv_table(name: str) -> Path:
         FileNotFoundError: If the distribution is not installed or does not
             hold the file. The message says how to install it.
     """
-    hint = (f'it is the requirement of cxr_mmdet.demo_data: install it '
-            f'with `pip install --no-deps -r requirements/demo.txt` (or '
-            f'`pip install cxr_mmdet[demo]`; its data files are enough)')
+    hint = ('it is the requirement of cxr_mmdet.demo_data: install it '
+            'with `pip install --no-deps -r requirements/demo.txt` (or '
+            '`pip install cxr_mmdet[demo]`; its data files are enough)')
     try:
         files = importlib.metadata.files(XRV_DISTRIBUTION)
     except importlib.metadata.PackageNotFoundError:

@@ -8,8 +8,8 @@ from .tables import assumed_sizes
 from .voc_tree import write_voc_tree
 
 __all__ = [
-    'get_config_path', 'get_detector_cfg', 'write_voc_tree', 'write_png', 'write_dicom', 'assumed_sizes',
-    'synthetic_eval_samples', 'mmdet_config'
+    'get_config_path', 'get_detector_cfg', 'write_voc_tree', 'write_png',
+    'write_dicom', 'assumed_sizes', 'synthetic_eval_samples', 'mmdet_config'
 ]
 
 

@@ -12,8 +12,8 @@ import pytest
 import torch
 
 from cxr_mmdet.classes import CXR_CLASSES, class_key
-from cxr_mmdet.apis import (evaluate_checkpoint, format_summary,
-                            run_inference, train_detector)
+from cxr_mmdet.apis import (evaluate_checkpoint, format_summary, run_inference,
+                            train_detector)
 from cxr_mmdet.testing import write_voc_tree
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from cxr_mmdet.demo_data.xrv_tables import (NIH_BBOX_TABLE,
-                                            NIH_DATA_ENTRY_TABLE,
-                                            VINBIG_TABLE, find_xrv_table)
+                                            NIH_DATA_ENTRY_TABLE, VINBIG_TABLE,
+                                            find_xrv_table)
 
 
 def read_csv_rows(path: Path) -> list[list[str]]:

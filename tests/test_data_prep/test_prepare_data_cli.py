@@ -1,5 +1,6 @@
 # Copyright (c) cxr_mmdet contributors. All rights reserved.
-"""tools/dataset_converters/prepare_data.py end to end on tiny synthetic images.
+"""tools/dataset_converters/prepare_data.py end to end on tiny synthetic
+images.
 
 The test writes NIH- and VinBig-like tables (with the real NIH header quirk)
 and images (PNG and a MONOCHROME1 DICOM), runs the CLI's ``main`` and checks

@@ -23,9 +23,9 @@ def source_tables():
     """The real NIH box list and VinBig table, as the demo reads them."""
     _require_xrv()
     from cxr_mmdet.demo_data.sample_rows import (read_nih_bbox_list,
-                                            read_vinbig_table)
+                                                 read_vinbig_table)
     from cxr_mmdet.demo_data.xrv_tables import (NIH_BBOX_TABLE, VINBIG_TABLE,
-                                            find_xrv_table)
+                                                find_xrv_table)
     return (read_nih_bbox_list(find_xrv_table(NIH_BBOX_TABLE)),
             read_vinbig_table(find_xrv_table(VINBIG_TABLE)))
 

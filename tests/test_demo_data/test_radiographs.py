@@ -9,9 +9,9 @@ import pytest
 
 from cxr_mmdet.classes import CXR_CLASSES
 from cxr_mmdet.demo_data.radiographs import (LESION_STYLES, Lesion, box_iou,
-                                      merge_reader_boxes, paint_lesions,
-                                      render_anatomy, render_radiograph,
-                                      to_dicom_pixels, to_uint8)
+                                             merge_reader_boxes, paint_lesions,
+                                             render_anatomy, render_radiograph,
+                                             to_dicom_pixels, to_uint8)
 
 H, W = 160, 128
 BOX = (30.0, 40.0, 90.0, 100.0)

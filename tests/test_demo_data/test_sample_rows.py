@@ -9,12 +9,13 @@ import pytest
 
 from cxr_mmdet.classes import (CXR_CLASSES, NIH_LABEL_MAP, VINBIG_LABEL_MAP,
                                VINBIG_NO_FINDING)
-from cxr_mmdet.demo_data.sample_rows import (NIH_BBOX_HEADER, VINBIG_BASE_FRAME,
-                                        format_coord, nih_bbox_lines,
-                                        read_nih_bbox_list,
-                                        sample_demo_images, scale_nih_rows,
-                                        scale_vinbig_rows, vinbig_frame,
-                                        vinbig_lines)
+from cxr_mmdet.demo_data.sample_rows import (NIH_BBOX_HEADER,
+                                             VINBIG_BASE_FRAME, format_coord,
+                                             nih_bbox_lines,
+                                             read_nih_bbox_list,
+                                             sample_demo_images,
+                                             scale_nih_rows, scale_vinbig_rows,
+                                             vinbig_frame, vinbig_lines)
 
 
 def test_real_nih_box_list_is_read_whole(source_tables):

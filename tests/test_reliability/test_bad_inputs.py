@@ -4,9 +4,9 @@
 Two tables:
 
 - ``PREP_CASES`` run data preparation (:func:`prepare_dataset`, the body
-  of ``tools/dataset_converters/prepare_data.py``) on a small, clean NIH + VinBig raw set with
-  one fault added. The outcome is either an error naming the file, row or
-  field, or the fault is skipped and counted in ``summary.json``. In both
+  of ``tools/dataset_converters/prepare_data.py``) on a small, clean NIH +
+  VinBig raw set with one fault added. The outcome is either an error
+  naming the file, row or field, or the fault is skipped and counted in ``summary.json``. In both
   outcomes nothing else is lost: every other image comes out with exactly
   the annotation the clean run wrote.
 - ``DATASET_CASES`` put one fault into a prepared VOC tree and read it with

@@ -1,7 +1,8 @@
 # Copyright (c) cxr_mmdet contributors. All rights reserved.
 """A checkpoint whose pickle would run a command is refused by every
-loading path of the tools (the functions they call), with an error naming the file; the command
-never runs. (The torch-level allow-list is tested in tests/test_compat.)"""
+loading path of the tools (the functions they call), with an error naming
+the file; the command never runs. (The torch-level allow-list is tested
+in tests/test_compat.)"""
 from __future__ import annotations
 
 import glob

@@ -1,6 +1,7 @@
 # Copyright (c) cxr_mmdet contributors. All rights reserved.
-"""``tools/dataset_converters/prepare_data.py`` killed with SIGKILL while it converts images
-leaves the previous output intact, or none; rerunning finishes the job."""
+"""``tools/dataset_converters/prepare_data.py`` killed with SIGKILL while it
+converts images leaves the previous output intact, or none; rerunning
+finishes the job."""
 from __future__ import annotations
 
 import glob

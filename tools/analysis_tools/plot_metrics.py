@@ -9,7 +9,7 @@ writes ``loss_curve.png``, ``metrics.png``, ``roc_curves.png`` and
 
 Example::
 
-    python tools/analysis_tools/plot_metrics.py work_dirs/ssd300_vgg16_1xb64-300e_cxr6
+    python tools/analysis_tools/plot_metrics.py work_dirs/ssd300_cxr6
 """
 from __future__ import annotations
 

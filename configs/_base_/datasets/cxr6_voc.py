@@ -1,6 +1,6 @@
 # Six-class chest X-ray data in the Pascal VOC layout written by
-# tools/dataset_converters/prepare_data.py: data_root/VOC2007/{Annotations,ImageSets/Main,
-# JPEGImages}. Images are already 300x300 PNGs.
+# tools/dataset_converters/prepare_data.py: data_root/VOC2007/
+# {Annotations,ImageSets/Main,JPEGImages}. Images are already 300x300 PNGs.
 dataset_type = 'CXRVOCDataset'
 data_root = 'data/cxr6/VOCdevkit/'
 backend_args = None

@@ -38,8 +38,8 @@ class ChannelsLastHook(Hook):
 
     On CPU oneDNN runs NHWC convolutions without layout reorders (the
     README's performance section has the measured rates); on GPUs it lets
-    AMP use tensor-core NHWC kernels. It changes no weights, only their memory layout, so
-    checkpoints load into models of either layout.
+    AMP use tensor-core NHWC kernels. It changes no weights, only their
+    memory layout, so checkpoints load into models of either layout.
 
     The conversion runs at ``before_train`` (after weight initialisation
     and checkpoint loading) and again at ``before_val``/``before_test``,

@@ -233,7 +233,7 @@ def test_without_a_cxr_metric_the_hook_writes_nothing(tmp_path):
 
 
 def test_plots_of_the_real_work_dir(trained, tmp_path):
-    """tools/analysis_tools/plot_metrics.py's function on what mmengine really wrote."""
+    """plot_metrics.py's function on what mmengine really wrote."""
     work_dir, _, _ = trained
     result = plot_work_dir(work_dir, tmp_path)
     assert sorted(result.written) == [

@@ -9,9 +9,8 @@ import numpy as np
 import pytest
 from benchmarking.workloads import (benchmark_data_pipeline,
                                     benchmark_evaluation,
-                                    build_train_dataloader,
-                                    time_dataloader, time_image_conversion,
-                                    write_synthetic_voc)
+                                    build_train_dataloader, time_dataloader,
+                                    time_image_conversion, write_synthetic_voc)
 from PIL import Image
 
 from cxr_mmdet.classes import CXR_CLASSES

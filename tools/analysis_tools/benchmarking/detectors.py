@@ -234,7 +234,8 @@ def build_plugin_detector(config: Any,
             batch_data = model.data_preprocessor(data, False)
             samples = batch_data['data_samples']
             with _autocast(precision):
-                outs = model.bbox_head(model.extract_feat(batch_data['inputs']))
+                feats = model.extract_feat(batch_data['inputs'])
+                outs = model.bbox_head(feats)
             results = model.bbox_head.predict_by_feat(
                 *_to_float(outs),
                 batch_img_metas=[s.metainfo for s in samples],

@@ -311,7 +311,7 @@ def run_suite(settings: BenchmarkSettings,
     if settings.profile and detectors is not None:
         figures['profile'] = timed('profile',
                                    lambda: section_profile(detectors))
-    del detectors
+    detectors = None  # free the models before the data sections
     if ceiling is not None:
         # the machine's rate: the best of before and after the models
         again = section_ceiling(settings)
