@@ -63,11 +63,12 @@ class BenchmarkSettings:
 
     @classmethod
     def quick(cls, config: str) -> 'BenchmarkSettings':
-        """A tiny run for the test suite: every section and variant, small
-        sizes."""
+        """A tiny run for the test suite: every section, small sizes, the
+        bf16 plugin against both torchvision variants."""
         return cls(
             config=config,
             batch_size=1,
+            variants=('plugin_bf16_nhwc', REFERENCE, REFERENCE_BF16),
             warmup=0,
             iters=1,
             matmul_size=512,
