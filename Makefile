@@ -16,7 +16,7 @@ test: setup
 	$(PY) -m pytest tests $(PYTEST_ARGS)
 
 benchmark: setup
-	$(PY) tools/benchmark.py
+	$(PY) tools/analysis_tools/benchmark.py
 
 clean-demo:
 	rm -rf $(DEMO_DIR)

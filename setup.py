@@ -32,7 +32,8 @@ setup(
     packages=find_packages(exclude=('configs', 'tools', 'tests')),
     python_requires='>=3.10',
     install_requires=read_requirements('runtime') + ['mmcv==2.1.0'],
-    extras_require=dict(tests=read_requirements('tests')),
+    extras_require=dict(
+        tests=read_requirements('tests'), demo=read_requirements('demo')),
     license='Apache License 2.0',
     zip_safe=False,
 )

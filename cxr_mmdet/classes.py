@@ -1,7 +1,8 @@
 # Copyright (c) cxr_mmdet contributors. All rights reserved.
 """The six target classes and the maps from each source's labels onto them.
 
-The maps are data: ``tools/prepare_data.py --label-map FILE`` replaces them.
+The maps are data: ``tools/dataset_converters/prepare_data.py --label-map
+FILE`` replaces them.
 Source labels outside a map are not silently lost: data preparation counts
 every such row under its reason.
 """

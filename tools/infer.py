@@ -12,11 +12,6 @@ input could be read, or with ``--strict`` when any could not.
 from __future__ import annotations
 
 import argparse
-import os
-import sys
-
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
-    __file__))))
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -1,33 +1,26 @@
 # Copyright (c) cxr_mmdet contributors. All rights reserved.
 """The main job on embedded demo data (``make demo``).
 
-demo data (real NIH/VinBig rows, synthetic radiographs) -> prepare_data ->
-train the CPU demo config -> test -> plots -> summary table.
+demo data (real NIH/VinBig rows, synthetic radiographs) -> prepare the VOC
+dataset -> train the CPU demo config (validating on the val split) ->
+evaluate the best checkpoint (chosen on val) on the val and the test split
+-> plots -> both summary tables. Every step calls the package function the
+matching tool calls.
 """
 from __future__ import annotations
 
 import argparse
 import glob
-import importlib.util
 import os
 import os.path as osp
 import shutil
-import sys
 import time
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-sys.path.insert(0, ROOT)
 DEMO_CONFIG = osp.join(
-    ROOT, 'configs', 'ssd', 'ssdlite_mobilenetv2-scratch_1xb16-28e_cxr6-demo.py')
-
-
-def load_tool(name: str):
-    """Import ``tools/<name>.py`` as a module (tools/ is not a package)."""
-    spec = importlib.util.spec_from_file_location(
-        f'cxr_tools_{name}', osp.join(ROOT, 'tools', f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    osp.dirname(osp.dirname(osp.abspath(__file__))), 'configs', 'ssd',
+    'ssdlite_mobilenetv2-scratch_1xb16-28e_cxr6-demo.py')
+#: The splits the best checkpoint is evaluated on, in print order.
+EVAL_SPLITS = ('val', 'test')
 
 
 #: The demo's split: 480 images -> about 320 train, 80 val, 80 test.
@@ -56,8 +49,29 @@ def _step(title: str) -> float:
     return time.time()
 
 
+def best_checkpoint(work_dir: str) -> str:
+    """The ``best_*.pth`` of ``work_dir`` (chosen on val), else the last
+    ``epoch_*.pth``."""
+    best = sorted(glob.glob(osp.join(work_dir, 'best_*.pth')))
+    if best:
+        return best[-1]
+    ckpts = sorted(
+        glob.glob(osp.join(work_dir, 'epoch_*.pth')),
+        key=lambda p: int(osp.basename(p)[len('epoch_'):-len('.pth')]))
+    if not ckpts:
+        raise FileNotFoundError(f'no best_*.pth or epoch_*.pth in {work_dir}')
+    return ckpts[-1]
+
+
 def main(args: argparse.Namespace) -> dict:
-    """Run every step; return the test metrics and the paths written."""
+    """Run every step; return the metrics per split and the paths
+    written."""
+    from cxr_mmdet.apis import (evaluate_checkpoint, format_summary,
+                                train_detector)
+    from cxr_mmdet.data_prep.pipeline import PrepareConfig, prepare_dataset
+    from cxr_mmdet.demo_data import (DEMO_MIN_BOX_SIZE, format_counts,
+                                     make_demo_dataset)
+    from cxr_mmdet.visualization import plot_work_dir
     out = osp.abspath(args.out)
     if args.fresh and osp.isdir(out):
         shutil.rmtree(out)
@@ -68,87 +82,99 @@ def main(args: argparse.Namespace) -> dict:
 
     t = _step('1/5 demo data: real NIH/VinBig rows, synthetic radiographs')
     if not osp.isfile(osp.join(raw, 'vinbig', 'train.csv')):
-        tool = load_tool('make_demo_data')
-        tool.main(tool.parse_args([
-            '--out', raw, '--num-images', str(args.num_images),
-            '--seed', str(args.seed)]))
+        manifest = make_demo_dataset(
+            raw,
+            num_images=args.num_images,
+            seed=args.seed,
+            min_box_size=DEMO_MIN_BOX_SIZE,
+            progress=True)
+        print(format_counts(manifest))
     else:
         print(f'reusing {raw}')
     timings['demo_data'] = time.time() - t
 
     t = _step('2/5 prepare: label map, WBF, balance, split, resize, VOC')
     if not osp.isfile(osp.join(prepared, 'summary.json')):
-        tool = load_tool('prepare_data')
-        prep_args = [
-            '--nih-csv', osp.join(raw, 'nih', 'BBox_List_2017.csv'),
-            '--nih-data-entry', osp.join(raw, 'nih', 'Data_Entry_2017.csv'),
-            '--nih-images', osp.join(raw, 'nih', 'images'),
-            '--vinbig-csv', osp.join(raw, 'vinbig', 'train.csv'),
-            '--vinbig-images', osp.join(raw, 'vinbig', 'images'),
-            '--out', prepared, '--seed', str(args.seed),
-            '--workers', str(args.workers),
-            # a sixth each for val and test: about 320 / 80 / 80 images
-            '--val-fraction', str(DEMO_VAL_FRACTION),
-            '--test-fraction', str(DEMO_TEST_FRACTION)]
-        tool.main(tool.parse_args(prep_args))
+        prepare_dataset(
+            PrepareConfig(
+                out=prepared,
+                nih_csv=osp.join(raw, 'nih', 'BBox_List_2017.csv'),
+                nih_data_entry=osp.join(raw, 'nih', 'Data_Entry_2017.csv'),
+                nih_images=osp.join(raw, 'nih', 'images'),
+                vinbig_csv=osp.join(raw, 'vinbig', 'train.csv'),
+                vinbig_images=osp.join(raw, 'vinbig', 'images'),
+                seed=args.seed,
+                workers=args.workers,
+                # a sixth each for val and test: about 320 / 80 / 80 images
+                val_fraction=DEMO_VAL_FRACTION,
+                test_fraction=DEMO_TEST_FRACTION))
     else:
         print(f'reusing {prepared}')
     timings['prepare'] = time.time() - t
 
     data_root = osp.join(prepared, 'VOCdevkit') + '/'
-    data_options = {
+    cfg_options = {
         f'{loader}.dataset.data_root': data_root
         for loader in ('train_dataloader', 'val_dataloader',
                        'test_dataloader')
     }
     if args.epochs is not None:
-        data_options['train_cfg.max_epochs'] = args.epochs
-        data_options['train_cfg.val_interval'] = args.epochs
+        cfg_options['train_cfg.max_epochs'] = args.epochs
+        cfg_options['train_cfg.val_interval'] = args.epochs
 
     t = _step('3/5 train ' + osp.basename(args.config))
-    train = load_tool('train')
-    ckpts = sorted(glob.glob(osp.join(work_dir, 'epoch_*.pth')))
     if not osp.isfile(osp.join(work_dir, 'training_done')):
-        train_args = [args.config, '--work-dir', work_dir, '--cfg-options']
-        train_args += [f'{k}={v}' for k, v in data_options.items()]
-        if ckpts:
-            train_args.insert(1, '--resume')
-        train.main(train.parse_args(train_args))
+        resume = 'auto' if glob.glob(osp.join(work_dir,
+                                              'epoch_*.pth')) else None
+        train_detector(
+            args.config,
+            work_dir=work_dir,
+            resume=resume,
+            cfg_options=cfg_options)
         open(osp.join(work_dir, 'training_done'), 'w').close()
     timings['train'] = time.time() - t
 
-    best = sorted(glob.glob(osp.join(work_dir, 'best_*.pth')))
-    ckpts = sorted(
-        glob.glob(osp.join(work_dir, 'epoch_*.pth')),
-        key=lambda p: int(osp.basename(p)[6:-4]))
-    checkpoint = best[-1] if best else ckpts[-1]
-
-    t = _step('4/5 test ' + osp.basename(checkpoint))
-    test = load_tool('test')
-    test_dir = osp.join(work_dir, 'test')
-    test_args = [args.config, checkpoint, '--work-dir', test_dir,
-                 '--cfg-options']
-    test_args += [f'{k}={v}' for k, v in data_options.items()
-                  if k.startswith(('val', 'test'))]
-    metrics = test.main(test.parse_args(test_args))
-    timings['test'] = time.time() - t
+    checkpoint = best_checkpoint(work_dir)
+    t = _step(f'4/5 evaluate {osp.basename(checkpoint)} on '
+              f'{" and ".join(EVAL_SPLITS)}')
+    test_options = {
+        k: v
+        for k, v in cfg_options.items() if k.startswith(('val', 'test'))
+    }
+    results = {
+        split: evaluate_checkpoint(
+            args.config,
+            checkpoint,
+            work_dir=osp.join(work_dir, 'eval', split),
+            split=split,
+            cfg_options=test_options)
+        for split in EVAL_SPLITS
+    }
+    timings['evaluate'] = time.time() - t
 
     t = _step('5/5 plots')
-    plot = load_tool('plot_metrics')
     plot_dir = osp.join(work_dir, 'plots')
-    plot.main(plot.parse_args([work_dir, '--out-dir', plot_dir]))
+    plots = plot_work_dir(work_dir, plot_dir)
+    for message in plots.messages:
+        print(f'plots: {message}')
     timings['plots'] = time.time() - t
 
-    from cxr_mmdet.apis import format_summary, summarize_metrics
-    print('\n==== demo result (test split)')
-    print(format_summary(summarize_metrics(metrics)))
+    for split, result in results.items():
+        print(f'\n==== demo result ({split} split, best checkpoint chosen '
+              'on val)')
+        print(format_summary(result.summary, f'{split} split'))
+        print('written: ' + ', '.join(result.paths))
     print('\ntimings (s): ' + ', '.join(
         f'{k} {v:.0f}' for k, v in timings.items()))
     print(f'work dir:   {work_dir}')
     print(f'plots:      {plot_dir}')
     print(f'checkpoint: {checkpoint}')
-    return dict(metrics=metrics, timings=timings, work_dir=work_dir,
-                checkpoint=checkpoint)
+    return dict(
+        metrics={split: r.metrics
+                 for split, r in results.items()},
+        timings=timings,
+        work_dir=work_dir,
+        checkpoint=checkpoint)
 
 
 if __name__ == '__main__':

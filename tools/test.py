@@ -1,6 +1,9 @@
 # Copyright (c) cxr_mmdet contributors. All rights reserved.
 """Evaluate a checkpoint: ``python tools/test.py CONFIG CHECKPOINT``.
 
+``--split val`` evaluates on the validation images (``val.txt``), the
+default ``--split test`` on the held-out test images (``test.txt``).
+
 mmdet's ``tools/test.py`` arguments; it also prints a summary table
 (mAP, mAP50, mAP@0.4, mAUC, FROC, per-class AP and AUC) and writes it to
 ``metrics.json`` and ``per_class.json`` in the work dir.
@@ -9,10 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
-
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
-    __file__))))
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -22,6 +21,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--work-dir', help='the dir to save logs/metrics')
+    parser.add_argument(
+        '--split',
+        choices=('val', 'test'),
+        default='test',
+        help='image set to evaluate: the test loader reads '
+        'ImageSets/Main/<split>.txt (default: test)')
     parser.add_argument(
         '--out', type=str, help='dump predictions to this .pkl file')
     parser.add_argument(
@@ -50,36 +55,24 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main(args: argparse.Namespace) -> dict:
-    """Evaluate; return the metrics dict (on every rank)."""
-    import cxr_mmdet  # noqa: F401  registers the plugin
-    from mmengine.dist import is_main_process
-    from mmengine.registry import RUNNERS
-    from mmengine.runner import Runner
-
-    from cxr_mmdet.apis import (build_test_cfg, format_summary,
-                                load_checkpoint_strict, summarize_metrics,
-                                write_summary)
-    cfg = build_test_cfg(
+    """Evaluate; print and save the summary; return the metrics dict (on
+    every rank)."""
+    from cxr_mmdet.apis import evaluate_checkpoint, format_summary
+    result = evaluate_checkpoint(
         args.config,
         args.checkpoint,
         work_dir=args.work_dir,
+        split=args.split,
         out=args.out,
         show_dir=args.show_dir,
         tta=args.tta,
         cfg_options=args.cfg_options,
         launcher=args.launcher,
         amp=args.amp)
-    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg \
-        else RUNNERS.build(cfg)
-    load_checkpoint_strict(runner, args.checkpoint)
-    metrics = runner.test()
-    if is_main_process():
-        classes = runner.test_dataloader.dataset.metainfo['classes']
-        summary = summarize_metrics(metrics, classes)
-        paths = write_summary(summary, metrics, cfg.work_dir)
-        print(format_summary(summary))
-        print('metrics written to ' + ', '.join(paths))
-    return metrics
+    if result.summary is not None:
+        print(format_summary(result.summary, f'{args.split} split'))
+        print('metrics written to ' + ', '.join(result.paths))
+    return result.metrics
 
 
 if __name__ == '__main__':

@@ -8,10 +8,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
-
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
-    __file__))))
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -54,12 +50,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(args: argparse.Namespace) -> object:
     """Build the runner from the config and train; return the runner."""
-    import cxr_mmdet  # noqa: F401  registers the plugin
-    from mmengine.registry import RUNNERS
-    from mmengine.runner import Runner
-
-    from cxr_mmdet.apis import build_train_cfg
-    cfg = build_train_cfg(
+    from cxr_mmdet.apis import train_detector
+    return train_detector(
         args.config,
         work_dir=args.work_dir,
         resume=args.resume,
@@ -67,10 +59,6 @@ def main(args: argparse.Namespace) -> object:
         auto_scale_lr=args.auto_scale_lr,
         cfg_options=args.cfg_options,
         launcher=args.launcher)
-    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg \
-        else RUNNERS.build(cfg)
-    runner.train()
-    return runner
 
 
 if __name__ == '__main__':

@@ -22,9 +22,9 @@ model = dict(
         # the sampler's draw, mean 1; filled by ClassWeightHook before
         # training, saved in checkpoints
         class_weight='inverse_frequency'),
-    # per-class NMS (mmcv's batched_nms loops over the classes when there
-    # are more than split_thr boxes): the same boxes as one NMS over all
-    # classes with offsets, 2.2x faster on CPU over SSD300's ~4,000 boxes
+    # per-class NMS as one NMS over all classes with coordinate offsets
+    # (mmcv's batched_nms loops over the classes above split_thr boxes):
+    # the same boxes kept
     test_cfg=dict(nms=dict(split_thr=0)))
 
 # negatives (images without boxes) stay in the training set: the
@@ -86,7 +86,7 @@ custom_hooks = [
     # re-saved after their validation (ReduceOnPlateau state)
     dict(type='RNGStateHook'),
     dict(type='CheckpointAfterValHook'),
-    # NHWC convolutions: 1.16x faster SSD300 training on CPU (README)
+    # channels-last (NHWC) weights for training and testing
     dict(type='ChannelsLastHook'),
 ]
 env_cfg = dict(cudnn_benchmark=True)

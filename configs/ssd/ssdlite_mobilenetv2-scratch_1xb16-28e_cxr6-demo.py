@@ -1,12 +1,9 @@
-# The demo's CPU schedule (make demo): the SSDLite variant with a short,
-# learnable schedule on 2 CPU cores (see shared/DEMO-NOTES.md): batch 16,
-# SGD lr 0.01 with 50-iteration linear warm-up and cosine decay over 28
-# epochs, validation at the end. ReduceOnPlateau is replaced: it needs many
-# validations to act, and each costs CPU minutes here. Model, anchors and
-# the SSD augmentation are the SSDLite variant's (smaller anchors and a
-# lighter augmentation scored lower in two trials on the demo data), and
-# so is ChannelsLastHook (1.5x faster steps on CPU). Trials on the demo
-# data (mAP@0.5 on its test split): 16 epochs 0.28, 32 epochs 0.58.
+# The demo's CPU schedule (make demo): the SSDLite variant with a short
+# schedule for 2 CPU cores: batch 16, SGD lr 0.01 with 50-iteration linear
+# warm-up and cosine decay over 28 epochs, validation at the end.
+# ReduceOnPlateau is replaced: it needs many validations to act. Model,
+# anchors, the SSD augmentation and ChannelsLastHook are the SSDLite
+# variant's.
 _base_ = './ssdlite_mobilenetv2-scratch_1xb64-300e_cxr6.py'
 
 max_epochs = 28

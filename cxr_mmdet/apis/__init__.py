@@ -9,8 +9,9 @@ from .imbalance_ablation import (DEMO_CONFIG, IMBALANCE_VARIANTS,
                                  format_ablation_markdown,
                                  imbalance_remedy, run_imbalance_ablation,
                                  write_ablation_table)
-from .report import format_summary, summarize_metrics, write_summary
-from .run_config import build_test_cfg, build_train_cfg
+from .run_config import build_test_cfg, build_train_cfg, split_ann_file
+from .summary import format_summary, summarize_metrics, write_summary
+from .train_test import EvalResult, evaluate_checkpoint, train_detector
 
 __all__ = [
     'DEMO_CONFIG', 'IMBALANCE_VARIANTS', 'ablation_cfg',
@@ -18,6 +19,7 @@ __all__ = [
     'run_imbalance_ablation', 'write_ablation_table',
     'collect_inputs', 'predict_images', 'run_inference',
     'inference_exit_code', 'build_train_cfg', 'build_test_cfg',
+    'split_ann_file', 'EvalResult', 'evaluate_checkpoint', 'train_detector',
     'summarize_metrics', 'format_summary', 'write_summary',
     'CheckpointError', 'check_checkpoint_fits', 'load_checkpoint_strict',
     'read_checkpoint', 'exit_on_user_error'

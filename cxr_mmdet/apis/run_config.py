@@ -2,6 +2,7 @@
 """Turn the train/test command lines into mmengine configs (mmdet's way)."""
 from __future__ import annotations
 
+import copy
 import os
 import os.path as osp
 import uuid
@@ -168,9 +169,36 @@ def build_train_cfg(config: str,
     return cfg
 
 
+#: The image sets ``tools/test.py --split`` chooses between.
+SPLITS = ('val', 'test')
+
+
+def split_ann_file(ann_file: str, split: str) -> str:
+    """``ann_file`` pointed at ``<split>.txt`` in its own folder.
+
+    >>> split_ann_file('VOC2007/ImageSets/Main/test.txt', 'val')
+    'VOC2007/ImageSets/Main/val.txt'
+    """
+    if split not in SPLITS:
+        raise ValueError(f'split must be one of {SPLITS!r}, got {split!r}')
+    return osp.join(osp.dirname(ann_file), f'{split}.txt')
+
+
+def _set_test_split(cfg: Config, config: str, split: str) -> None:
+    dataset = cfg.test_dataloader.dataset
+    if not dataset.get('ann_file'):
+        raise ValueError(f'{config}: --split {split} needs '
+                         'test_dataloader.dataset.ann_file in the config')
+    # a copy: configs often say ``test_dataloader = val_dataloader``
+    cfg.test_dataloader = copy.deepcopy(cfg.test_dataloader)
+    cfg.test_dataloader.dataset.ann_file = split_ann_file(
+        dataset.ann_file, split)
+
+
 def build_test_cfg(config: str,
                    checkpoint: str,
                    work_dir: str | None = None,
+                   split: str | None = 'test',
                    out: str | None = None,
                    show_dir: str | None = None,
                    tta: bool = False,
@@ -179,10 +207,15 @@ def build_test_cfg(config: str,
                    amp: bool = False) -> Config:
     """Load ``config`` and apply ``tools/test.py``'s options to it.
 
-    ``amp`` runs the test loop under autocast (see :func:`loop_autocast`).
+    ``split`` (``'val'`` or ``'test'``) points the test loader's
+    ``ann_file`` at ``ImageSets/Main/<split>.txt``; None keeps the
+    config's. ``amp`` runs the test loop under autocast (see
+    :func:`loop_autocast`).
     """
     _check_checkpoint_file(checkpoint, 'checkpoint')
     cfg = _load_cfg(config, work_dir, cfg_options, launcher)
+    if split is not None:
+        _set_test_split(cfg, config, split)
     cfg.load_from = checkpoint
     cfg.resume = False
     if show_dir is not None:

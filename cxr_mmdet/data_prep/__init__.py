@@ -2,7 +2,7 @@
 """Data preparation: NIH + VinBig tables and images to a VOC dataset.
 
 Pure functions on pandas frames (no torch, no mmdet); the CLI is
-``tools/prepare_data.py``. Modules by job: ``options`` (the settings and
+``tools/dataset_converters/prepare_data.py``. Modules by job: ``options`` (the settings and
 the CLI parser), ``stages`` (the table work), ``pipeline`` (the job with
 image files), ``summary`` (``summary.json``); the readers, checks and
 writers each in their own.

@@ -2,8 +2,8 @@
 """Map source labels onto the six classes.
 
 The default maps live in :mod:`cxr_mmdet.classes`. A JSON file passed to
-``tools/prepare_data.py --label-map`` replaces the map of each source it
-names::
+``tools/dataset_converters/prepare_data.py --label-map`` replaces the map
+of each source it names::
 
     {"nih": {"Infiltrate": "Infiltration", "Mass": "Nodule/Mass"},
      "vinbig": {"Cardiomegaly": "Cardiomegaly"}}

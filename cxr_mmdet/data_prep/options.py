@@ -3,7 +3,7 @@
 
 :class:`PrepareConfig` holds every option once: its default, its help text
 and its range. :func:`build_parser` turns the fields into the argparse
-parser of ``tools/prepare_data.py`` and :func:`config_from_args` turns the
+parser of ``tools/dataset_converters/prepare_data.py`` and :func:`config_from_args` turns the
 parsed arguments back into a config, so the tool restates nothing.
 """
 from __future__ import annotations
@@ -160,7 +160,7 @@ def _check_number(flag: str, value, meta: dict) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argparse parser of ``tools/prepare_data.py``, from the fields."""
+    """The argparse parser of ``tools/dataset_converters/prepare_data.py``, from the fields."""
     parser = argparse.ArgumentParser(
         description='Prepare the NIH + VinBig six-class VOC dataset.')
     groups: dict = {}

@@ -1,7 +1,9 @@
 # Copyright (c) cxr_mmdet contributors. All rights reserved.
-from .xrv_tables import (NIH_BBOX_TABLE, NIH_DATA_ENTRY_TABLE, VINBIG_TABLE,
-                         find_xrv_table)
+"""Standard-library helpers shared by data preparation and the compat fixes."""
+from .atomic_io import (FolderLockedError, atomic_write_bytes, folder_lock,
+                        recover_interrupted_swap)
 
 __all__ = [
-    'find_xrv_table', 'NIH_BBOX_TABLE', 'NIH_DATA_ENTRY_TABLE', 'VINBIG_TABLE'
+    'FolderLockedError', 'atomic_write_bytes', 'folder_lock',
+    'recover_interrupted_swap'
 ]

@@ -1,5 +1,6 @@
 # Copyright (c) cxr_mmdet contributors. All rights reserved.
-"""Plots shared by :class:`ROCCurveHook` and ``tools/plot_metrics.py``.
+"""Plots shared by :class:`ROCCurveHook` and
+``tools/analysis_tools/plot_metrics.py``.
 
 Each function draws one PNG from plain numbers and returns its path. They
 render with matplotlib's Agg canvas directly (no ``pyplot``, no global

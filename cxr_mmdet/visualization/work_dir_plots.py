@@ -1,9 +1,9 @@
 # Copyright (c) cxr_mmdet contributors. All rights reserved.
 """All plots of a work dir, from its logs alone (no re-run).
 
-Used by ``tools/plot_metrics.py``. Each missing piece (no scalars yet, no
-ROC JSON, no per-class file) skips its plot with a message; nothing here
-raises for an incomplete work dir.
+Used by ``tools/analysis_tools/plot_metrics.py``. Each missing piece (no
+scalars yet, no ROC JSON, no per-class file) skips its plot with a
+message; nothing here raises for an incomplete work dir.
 """
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ from mmengine.config import Config
 from cxr_mmdet.apis import (DEMO_CONFIG, IMBALANCE_VARIANTS, ablation_cfg,
                             imbalance_remedy)
 from cxr_mmdet.classes import CXR_CLASSES
-from tests.conftest import write_voc_tree
+from cxr_mmdet.testing import write_voc_tree
 
 
 @pytest.mark.parametrize('variant', list(IMBALANCE_VARIANTS))

@@ -12,7 +12,7 @@ import pytest
 
 from cxr_mmdet.data_prep import PrepareConfig, prepare_dataset
 from cxr_mmdet.data_prep.image_io import read_image_uint8, resize_to_square
-from tests.test_data_prep.conftest import write_dicom, write_png
+from cxr_mmdet.testing import write_dicom, write_png
 from tests.test_reliability.conftest import write_tiny_config
 from tests.test_reliability.test_bad_inputs_round2 import (_build_model,
                                                            save_checkpoint)

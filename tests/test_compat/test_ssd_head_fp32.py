@@ -9,7 +9,7 @@ from mmengine.config import Config
 from mmengine.structures import InstanceData
 
 import cxr_mmdet  # noqa: F401
-from tests.conftest import mmdet_config
+from cxr_mmdet.testing import mmdet_config
 from mmdet.registry import MODELS
 
 META = dict(img_shape=(300, 300), pad_shape=(300, 300),

@@ -7,7 +7,7 @@ import torch
 from mmengine.config import Config
 
 import cxr_mmdet  # noqa: F401
-from tests.conftest import mmdet_config
+from cxr_mmdet.testing import mmdet_config
 from cxr_mmdet.compat import install_ssd_head_predict_fix
 from mmdet.models.dense_heads import SSDHead
 from mmdet.registry import MODELS

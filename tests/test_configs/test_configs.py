@@ -10,7 +10,7 @@ import torch
 from mmengine.config import Config
 
 import cxr_mmdet  # noqa: F401
-from tests.conftest import mmdet_config
+from cxr_mmdet.testing import mmdet_config
 from mmdet.registry import MODELS
 from mmdet.structures import DetDataSample
 from mmengine.registry import init_default_scope

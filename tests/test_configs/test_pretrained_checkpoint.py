@@ -20,7 +20,7 @@ from mmengine.runner import Runner
 from cxr_mmdet.apis import build_train_cfg
 from mmdet.datasets import CocoDataset
 from mmdet.registry import MODELS
-from tests.conftest import mmdet_config
+from cxr_mmdet.testing import mmdet_config
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 MAIN = osp.join(ROOT, 'configs', 'ssd', 'ssd300_vgg16_1xb64-300e_cxr6.py')

@@ -6,11 +6,11 @@ import csv
 import gzip
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from cxr_mmdet.utils import (NIH_BBOX_TABLE, NIH_DATA_ENTRY_TABLE,
-                             VINBIG_TABLE, find_xrv_table)
+from cxr_mmdet.demo_data.xrv_tables import (NIH_BBOX_TABLE,
+                                            NIH_DATA_ENTRY_TABLE, VINBIG_TABLE,
+                                            find_xrv_table)
 
 
 def read_csv_rows(path: Path) -> list[list[str]]:
@@ -57,25 +57,9 @@ def real_tables(nih_table, nih_data_entry, vinbig_table) -> dict:
     }
 
 
-def assumed_sizes(tables: dict) -> dict:
-    """Image sizes for the real tables (no images ship with them).
-
-    NIH: 1024 x 1024 (the released PNGs). VinBig: the smallest image that
-    holds all of the image's boxes (ceil of its largest x_max, y_max).
-    Fusion is scale-invariant, so the fused boxes do not depend on it.
-    """
-    sizes = {i: (1024, 1024) for i in tables['nih']['image_id']}
-    vinbig = tables['vinbig'].dropna(subset=['x1'])
-    extent = vinbig.groupby('image_id')[['x1', 'y1']].max()
-    sizes.update({
-        i: (int(np.ceil(x)), int(np.ceil(y)))
-        for i, x, y in zip(extent.index, extent['x1'], extent['y1'])
-    })
-    return sizes
-
-
 @pytest.fixture(scope='session')
 def real_sizes(real_tables) -> dict:
+    from cxr_mmdet.testing import assumed_sizes
     return assumed_sizes(real_tables['tables'])
 
 
@@ -88,43 +72,3 @@ def real_prepared(real_tables, real_sizes):
         real_sizes,
         read_drops=real_tables['drops'],
         nih_findings=real_tables['findings'])
-
-
-def write_png(path: Path, pixels: np.ndarray) -> Path:
-    """Write an array as PNG (mode from dtype: uint8 'L', uint16 'I;16')."""
-    from PIL import Image
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(pixels).save(path)
-    return path
-
-
-def write_dicom(path: Path,
-                pixels: np.ndarray,
-                photometric: str = 'MONOCHROME1',
-                window: tuple[float, float] | None = None) -> Path:
-    """Write a minimal uncompressed 16-bit grayscale DICOM file."""
-    from pydicom.dataset import Dataset, FileMetaDataset
-    from pydicom.uid import (ExplicitVRLittleEndian,
-                             SecondaryCaptureImageStorage, generate_uid)
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = SecondaryCaptureImageStorage
-    meta.MediaStorageSOPInstanceUID = generate_uid()
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds = Dataset()
-    ds.file_meta = meta
-    ds.SOPClassUID = meta.MediaStorageSOPClassUID
-    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
-    ds.Modality = 'DX'
-    ds.Rows, ds.Columns = pixels.shape
-    ds.SamplesPerPixel = 1
-    ds.PhotometricInterpretation = photometric
-    ds.BitsAllocated = 16
-    ds.BitsStored = 16
-    ds.HighBit = 15
-    ds.PixelRepresentation = 0
-    if window is not None:
-        ds.WindowCenter, ds.WindowWidth = window
-    ds.PixelData = np.ascontiguousarray(pixels, dtype='<u2').tobytes()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    ds.save_as(path, enforce_file_format=True)
-    return path

@@ -18,7 +18,7 @@ from PIL import Image
 from cxr_mmdet.data_prep.image_io import (ConversionJob, convert_image,
                                           read_dicom_uint8, read_image_size,
                                           read_image_uint8)
-from .conftest import write_dicom
+from cxr_mmdet.testing import write_dicom
 
 #: transfer syntaxes written and read back
 SYNTAXES = ('RLELossless', 'JPEG2000Lossless')

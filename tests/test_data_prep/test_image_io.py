@@ -10,7 +10,7 @@ from cxr_mmdet.data_prep.image_io import (ConversionJob, ImageIndex,
                                           is_dicom, read_image_size,
                                           read_image_uint8)
 
-from .conftest import write_dicom, write_png
+from cxr_mmdet.testing import write_dicom, write_png
 
 
 def test_png_sizes_and_pixels(tmp_path):

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import cxr_mmdet.data_prep as data_prep
-from cxr_mmdet.utils import find_xrv_table
+from cxr_mmdet.demo_data.xrv_tables import find_xrv_table
 
 FORBIDDEN = ('torch', 'torchvision', 'mmdet', 'mmengine', 'mmcv',
              'torchxrayvision')

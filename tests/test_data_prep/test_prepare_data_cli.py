@@ -1,5 +1,6 @@
 # Copyright (c) cxr_mmdet contributors. All rights reserved.
-"""tools/prepare_data.py end to end on tiny synthetic images.
+"""tools/dataset_converters/prepare_data.py end to end on tiny synthetic
+images.
 
 The test writes NIH- and VinBig-like tables (with the real NIH header quirk)
 and images (PNG and a MONOCHROME1 DICOM), runs the CLI's ``main`` and checks
@@ -19,9 +20,10 @@ from PIL import Image
 
 from cxr_mmdet.classes import CXR_CLASSES
 
-from .conftest import write_dicom, write_png
+from cxr_mmdet.testing import write_dicom, write_png
 
-TOOL = Path(__file__).resolve().parents[2] / 'tools' / 'prepare_data.py'
+TOOL = (Path(__file__).resolve().parents[2] / 'tools' / 'dataset_converters' /
+        'prepare_data.py')
 NIH_W, NIH_H = 64, 48
 OUT = 32
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cxr_metric_cases import make_case
+from .cxr_metric_cases import make_case
 
 
 @pytest.fixture

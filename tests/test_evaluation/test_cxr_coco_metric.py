@@ -13,7 +13,7 @@ import pytest
 from mmengine.config import Config
 from mmengine.logging import MMLogger
 
-from cxr_mmdet.benchmarks.evaluation import synthetic_eval_samples
+from cxr_mmdet.testing import synthetic_eval_samples
 from cxr_mmdet.classes import CXR_CLASSES, CXR_PALETTE
 from cxr_mmdet.evaluation.metrics import CXRCocoMetric, bbox_results_to_coco
 from cxr_mmdet.evaluation.metrics.cxr_coco_metric import _RECORDS

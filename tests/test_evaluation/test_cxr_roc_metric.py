@@ -17,7 +17,7 @@ from mmengine.evaluator import Evaluator
 from mmengine.logging import MMLogger
 from sklearn.metrics import roc_auc_score
 
-from cxr_metric_cases import make_case, to_data_sample
+from .cxr_metric_cases import make_case, to_data_sample
 from cxr_mmdet.classes import CXR_CLASSES, CXR_PALETTE, class_key
 from cxr_mmdet.evaluation.functional import FROC_FP_RATES, froc_score
 from cxr_mmdet.evaluation.metrics import CXRROCMetric

@@ -14,7 +14,7 @@ from typing import Callable
 
 import pytest
 
-from tests.conftest import write_voc_tree
+from cxr_mmdet.testing import write_voc_tree
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEMO_CONFIG = osp.join(ROOT, 'configs', 'ssd',
@@ -93,7 +93,9 @@ randomness = {randomness}
 
 
 def tool_command(tool: str, *args: str) -> list[str]:
-    """The command line running ``tools/<tool>.py`` with this Python."""
+    """The command line running ``tools/<tool>.py`` with this Python
+    (``tool`` may name a subfolder: ``'dataset_converters/prepare_data'``).
+    """
     return [sys.executable, osp.join(ROOT, 'tools', f'{tool}.py'), *args]
 
 

@@ -4,9 +4,9 @@
 Two tables:
 
 - ``PREP_CASES`` run data preparation (:func:`prepare_dataset`, the body
-  of ``tools/prepare_data.py``) on a small, clean NIH + VinBig raw set with
-  one fault added. The outcome is either an error naming the file, row or
-  field, or the fault is skipped and counted in ``summary.json``. In both
+  of ``tools/dataset_converters/prepare_data.py``) on a small, clean NIH +
+  VinBig raw set with one fault added. The outcome is either an error
+  naming the file, row or field, or the fault is skipped and counted in ``summary.json``. In both
   outcomes nothing else is lost: every other image comes out with exactly
   the annotation the clean run wrote.
 - ``DATASET_CASES`` put one fault into a prepared VOC tree and read it with
@@ -30,8 +30,8 @@ import pytest
 from cxr_mmdet.classes import CXR_CLASSES
 from cxr_mmdet.data_prep import PrepareConfig, prepare_dataset
 from cxr_mmdet.data_prep.image_io import read_image_uint8
-from tests.conftest import write_voc_tree
-from tests.test_data_prep.conftest import write_dicom, write_png
+from cxr_mmdet.testing import write_voc_tree
+from cxr_mmdet.testing import write_dicom, write_png
 
 NIH_SIZE = (64, 48)  # width, height
 VIN_SIZE = (50, 40)

@@ -27,7 +27,7 @@ from cxr_mmdet.data_prep import pipeline as pipeline_module
 from cxr_mmdet.data_prep import prepare_dataset
 from cxr_mmdet.data_prep.stages import ResizedExportError
 from cxr_mmdet.utils.atomic_io import FolderLockedError
-from tests.test_data_prep.conftest import write_png
+from cxr_mmdet.testing import write_png
 
 NIH_LABELS = ('Cardiomegaly', 'Effusion', 'Mass', 'Infiltrate')
 VIN_LABELS = ('Pleural thickening', 'Pulmonary fibrosis', 'Nodule/Mass',

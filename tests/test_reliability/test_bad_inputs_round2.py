@@ -29,8 +29,8 @@ import numpy as np
 import pytest
 
 from cxr_mmdet.classes import CXR_CLASSES, CXR_PALETTE
-from tests.conftest import write_voc_tree
-from tests.test_data_prep.conftest import write_png
+from cxr_mmdet.testing import write_voc_tree
+from cxr_mmdet.testing import write_png
 from .conftest import (ROOT, kill_when, read_text, start_tool, tool_command,
                        write_tiny_config)
 from .test_bad_inputs import annotations, prepare, write_raw

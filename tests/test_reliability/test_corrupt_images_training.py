@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import os.path as osp
 
-from tests.conftest import write_voc_tree
-from tools import train
+from cxr_mmdet.apis import train_detector
+from cxr_mmdet.testing import write_voc_tree
 from .conftest import read_text, run_logs, write_tiny_config
 
 CORRUPTIONS = {
@@ -37,7 +37,7 @@ def test_training_skips_and_names_corrupt_images(tmp_path):
         epochs=1,
         sampler="dict(_delete_=True, type='DefaultSampler', shuffle=True)")
     work_dir = str(tmp_path / 'work')
-    runner = train.main(train.parse_args([config, '--work-dir', work_dir]))
+    runner = train_detector(config, work_dir=work_dir)
     assert runner.epoch == 1 and runner.iter == 4
     assert osp.isfile(osp.join(work_dir, 'epoch_1.pth'))
     (log, ) = run_logs(work_dir)

@@ -1,7 +1,8 @@
 # Copyright (c) cxr_mmdet contributors. All rights reserved.
 """A checkpoint whose pickle would run a command is refused by every
-loading path of the tools, with an error naming the file; the command
-never runs. (The torch-level allow-list is tested in tests/test_compat.)"""
+loading path of the tools (the functions they call), with an error naming
+the file; the command never runs. (The torch-level allow-list is tested
+in tests/test_compat.)"""
 from __future__ import annotations
 
 import glob
@@ -14,7 +15,7 @@ import torch
 
 from cxr_mmdet.classes import CXR_CLASSES, CXR_PALETTE
 from cxr_mmdet.compat import UnsafeCheckpointError
-from tools import infer, test, train
+from cxr_mmdet.apis import evaluate_checkpoint, run_inference, train_detector
 from .conftest import write_tiny_config
 
 
@@ -62,36 +63,29 @@ def setting(tiny_data, tmp_path_factory):
 
 
 def _load_from(s, work_dir):
-    train.main(
-        train.parse_args([
-            s['config'], '--work-dir', work_dir, '--cfg-options',
-            f'load_from={s["hostile"]}'
-        ]))
+    train_detector(
+        s['config'],
+        work_dir=work_dir,
+        cfg_options={'load_from': s['hostile']})
 
 
 def _resume_path(s, work_dir):
-    train.main(
-        train.parse_args(
-            [s['config'], '--work-dir', work_dir, '--resume', s['hostile']]))
+    train_detector(s['config'], work_dir=work_dir, resume=s['hostile'])
 
 
 def _resume_auto(s, work_dir):
     os.makedirs(work_dir, exist_ok=True)
     with open(osp.join(work_dir, 'last_checkpoint'), 'w') as f:
         f.write(s['hostile'])
-    train.main(
-        train.parse_args([s['config'], '--work-dir', work_dir, '--resume']))
+    train_detector(s['config'], work_dir=work_dir, resume='auto')
 
 
 def _test_tool(s, work_dir):
-    test.main(
-        test.parse_args([s['config'], s['hostile'], '--work-dir', work_dir]))
+    evaluate_checkpoint(s['config'], s['hostile'], work_dir=work_dir)
 
 
 def _infer_tool(s, work_dir):
-    infer.main(
-        infer.parse_args(
-            [s['config'], s['hostile'], s['image'], '--out-dir', work_dir]))
+    run_inference(s['config'], s['hostile'], [s['image']], work_dir)
 
 
 @pytest.mark.parametrize(
@@ -116,11 +110,8 @@ def test_every_loading_path_refuses_and_runs_nothing(setting, load):
 
 def test_the_same_checkpoint_without_the_object_loads(setting):
     out_dir = str(setting['tmp'] / 'honest')
-    path = infer.main(
-        infer.parse_args([
-            setting['config'], setting['honest'], setting['image'],
-            '--out-dir', out_dir
-        ]))
+    path = run_inference(setting['config'], setting['honest'],
+                         [setting['image']], out_dir)
     with open(path) as f:
         assert len(json.load(f)['images']) == 1
     assert not osp.exists(setting['marker'])

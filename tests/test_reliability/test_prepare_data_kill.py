@@ -1,6 +1,7 @@
 # Copyright (c) cxr_mmdet contributors. All rights reserved.
-"""``tools/prepare_data.py`` killed with SIGKILL while it converts images
-leaves the previous output intact, or none; rerunning finishes the job."""
+"""``tools/dataset_converters/prepare_data.py`` killed with SIGKILL while it
+converts images leaves the previous output intact, or none; rerunning
+finishes the job."""
 from __future__ import annotations
 
 import glob
@@ -14,11 +15,11 @@ from pathlib import Path
 import numpy as np
 
 from cxr_mmdet.data_prep.pipeline import recover_interrupted_run
-from tests.test_data_prep.conftest import write_png
-from tools import prepare_data
-from .conftest import kill_when, read_text, start_tool
+from cxr_mmdet.testing import write_png
+from .conftest import kill_when, read_text, run_tool, start_tool
 
 NUM_IMAGES = 120
+PREPARE_DATA = 'dataset_converters/prepare_data'
 
 
 def _raw(root: Path) -> list[str]:
@@ -50,8 +51,14 @@ def _partial_images(out: Path) -> list[str]:
             'JPEGImages' / '*.png'))
 
 
+def _prepare(args: list[str], out: Path, log: str) -> dict:
+    """Run the tool to the end; return the summary it wrote."""
+    assert run_tool(PREPARE_DATA, *args, log=log) == 0, read_text(log)[-3000:]
+    return json.loads((out / 'summary.json').read_text())
+
+
 def _kill_during_conversion(args: list[str], out: Path, log: str) -> None:
-    proc = start_tool('prepare_data', *args, log=log)
+    proc = start_tool(PREPARE_DATA, *args, log=log)
     # a few images converted, most not yet
     killed = kill_when(
         proc, lambda: len(_partial_images(out)) >= 3, timeout=120, poll=0.002)
@@ -78,7 +85,7 @@ def test_killed_preparation_leaves_old_output_or_none(tmp_path):
     assert not out.exists()
 
     # 2. rerunning finishes the job and removes the killed run's folder
-    summary = prepare_data.main(prepare_data.parse_args(args))
+    summary = _prepare(args, out, log)
     splits = summary['splits']
     assert sum(split['images'] for split in splits.values()) == NUM_IMAGES
     assert len(list((out / 'VOCdevkit/VOC2007/JPEGImages').glob('*.png'))) \
@@ -95,8 +102,7 @@ def test_killed_preparation_leaves_old_output_or_none(tmp_path):
     assert _snapshot(out) == before
 
     # 4. rerunning with --overwrite finishes: the same dataset again
-    summary = prepare_data.main(
-        prepare_data.parse_args(args + ['--overwrite']))
+    summary = _prepare(args + ['--overwrite'], out, log)
     after = _snapshot(out)
     assert set(after) == set(before)
     assert {

@@ -12,8 +12,9 @@ import sys
 
 import pytest
 
-from tests.conftest import write_voc_tree
-from tests.test_tools.test_train_test_infer import CONFIG, data_options
+from cxr_mmdet.testing import write_voc_tree
+from tests.test_apis.test_train_test_infer import (CONFIG, cli_options,
+                                                   data_options)
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -40,7 +41,7 @@ def test_two_process_train_and_test_match_single_process(tmp_path):
     data_root = str(tmp_path / 'VOCdevkit')
     write_voc_tree(data_root, num_trainval=8, num_test=5, size=96)
     work_dir = str(tmp_path / 'work')
-    opts = data_options(data_root, epochs=1)
+    opts = cli_options(data_options(data_root, epochs=1))
     log = _run(['bash', 'tools/dist_train.sh', CONFIG, '2', '--work-dir',
                 work_dir, '--cfg-options'] + opts)
     assert 'Distributed training: True' in log, log[-3000:]

@@ -1,21 +1,16 @@
 # Copyright (c) cxr_mmdet contributors. All rights reserved.
-"""tools/plot_metrics.py through its main(), on a written work dir."""
+"""tools/analysis_tools/plot_metrics.py's command line on a written work
+dir."""
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 from PIL import Image
 
-TOOL = Path(__file__).resolve().parents[2] / 'tools' / 'plot_metrics.py'
+from .conftest import run_cli
 
-
-def load_tool():
-    spec = importlib.util.spec_from_file_location('plot_metrics_tool', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+TOOL = 'analysis_tools/plot_metrics.py'
 
 
 def write_work_dir(work_dir: Path) -> None:
@@ -68,13 +63,11 @@ def write_work_dir(work_dir: Path) -> None:
         }))
 
 
-def test_main_writes_the_four_plots(tmp_path, capsys):
-    tool = load_tool()
+def test_cli_writes_the_four_plots(tmp_path):
     write_work_dir(tmp_path)
-    args = tool.parse_args([str(tmp_path), '--ckpt-interval', '2'])
-    assert args.ckpt_interval == 2 and args.out_dir is None
-    assert tool.main(args) == 0
-    out = capsys.readouterr().out
+    proc = run_cli(TOOL, str(tmp_path), '--ckpt-interval', '2')
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
     for name in ('loss_curve', 'metrics', 'roc_curves', 'per_class'):
         path = tmp_path / f'{name}.png'
         assert f'{name}: {path}' in out
@@ -82,11 +75,11 @@ def test_main_writes_the_four_plots(tmp_path, capsys):
             assert im.format == 'PNG' and im.size[0] > 300
 
 
-def test_main_on_an_empty_dir_reports_and_fails_softly(tmp_path, capsys):
-    tool = load_tool()
-    assert tool.main(tool.parse_args([str(tmp_path)])) == 1
-    out = capsys.readouterr().out
-    assert 'no */vis_data/scalars.json' in out
+def test_cli_on_an_empty_dir_reports_and_fails_softly(tmp_path):
+    proc = run_cli(TOOL, str(tmp_path))
+    assert proc.returncode == 1
+    assert 'no */vis_data/scalars.json' in proc.stdout
     assert list(tmp_path.iterdir()) == []
-    assert tool.main(tool.parse_args([str(tmp_path / 'absent')])) == 1
-    assert 'not a directory' in capsys.readouterr().err
+    proc = run_cli(TOOL, str(tmp_path / 'absent'))
+    assert proc.returncode == 1
+    assert 'not a directory' in proc.stderr

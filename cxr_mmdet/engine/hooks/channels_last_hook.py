@@ -36,11 +36,10 @@ class ChannelsLastHook(Hook):
     """Put the model's weights in the channels-last layout before training,
     validation and testing.
 
-    On CPU (oneDNN) this makes SSDLite-MobileNetV2's training step about
-    1.5x faster and SSD300-VGG16's about 1.15x (see the README's
-    performance section); on GPUs it lets AMP use tensor-core NHWC
-    kernels. It changes no weights, only their memory layout, so
-    checkpoints load into models of either layout.
+    On CPU oneDNN runs NHWC convolutions without layout reorders (the
+    README's performance section has the measured rates); on GPUs it lets
+    AMP use tensor-core NHWC kernels. It changes no weights, only their
+    memory layout, so checkpoints load into models of either layout.
 
     The conversion runs at ``before_train`` (after weight initialisation
     and checkpoint loading) and again at ``before_val``/``before_test``,

@@ -2,10 +2,8 @@
 from .froc import (FROC_FP_RATES, box_iou, froc_curve, froc_score,
                    match_detections, sensitivity_at)
 from .image_scores import image_class_scores, image_score_matrix
-from .roc import auc_from_curve, roc_auc, roc_curve
 
 __all__ = [
     'FROC_FP_RATES', 'box_iou', 'froc_curve', 'froc_score', 'match_detections',
-    'sensitivity_at', 'image_class_scores', 'image_score_matrix',
-    'auc_from_curve', 'roc_auc', 'roc_curve'
+    'sensitivity_at', 'image_class_scores', 'image_score_matrix'
 ]

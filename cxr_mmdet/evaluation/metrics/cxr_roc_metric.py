@@ -9,11 +9,11 @@ from typing import Any
 import numpy as np
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
+from sklearn.metrics import roc_auc_score, roc_curve
 
 from mmdet.registry import METRICS
 from cxr_mmdet.classes import CXR_CLASSES, class_key
-from ..functional import (FROC_FP_RATES, froc_score, image_class_scores,
-                          roc_auc, roc_curve)
+from ..functional import FROC_FP_RATES, froc_score, image_class_scores
 
 
 def _get(sample: Any, key: str) -> Any:
@@ -223,8 +223,8 @@ class CXRROCMetric(BaseMetric):
             if num_pos == 0 or num_neg == 0:
                 missing[name] = dict(num_pos=num_pos, num_neg=num_neg)
                 continue
-            auc = roc_auc(scores[:, c], targets[:, c])
-            fpr, tpr, thr = roc_curve(scores[:, c], targets[:, c])
+            auc = float(roc_auc_score(targets[:, c], scores[:, c]))
+            fpr, tpr, thr = roc_curve(targets[:, c], scores[:, c])
             curves[name] = dict(
                 fpr=fpr,
                 tpr=tpr,

@@ -30,9 +30,9 @@ def inverse_frequency_weights(counts: Sequence[float]) -> list[float]:
 
     ``weight_c = total / count_c``, then normalised so that the weights have
     mean 1 over the classes (the ``total`` factor cancels in the
-    normalisation; it is kept to match the formula of the system this
-    project replaces). The counts may be expected counts (non-negative
-    reals, see :func:`expected_instances_per_class`).
+    normalisation; it is kept to match the formula the README names). The
+    counts may be expected counts (non-negative reals, see
+    :func:`expected_instances_per_class`).
 
     A class with count 0 cannot be inverted: it gets the largest raw weight
     among the present classes (it is at least as rare as the rarest present

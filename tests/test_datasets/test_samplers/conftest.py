@@ -54,7 +54,7 @@ class ImageLabelDataset(BaseDataset):
 def vinbig_image_labels() -> np.ndarray:
     """Per VinBig image: the six classes any reader marked, (15000, 6)."""
     try:
-        from cxr_mmdet.utils.xrv_tables import VINBIG_TABLE, find_xrv_table
+        from cxr_mmdet.demo_data.xrv_tables import VINBIG_TABLE, find_xrv_table
         path = find_xrv_table(VINBIG_TABLE)
     except (ImportError, FileNotFoundError) as exc:
         pytest.skip(f'VinBig table unavailable: {exc}')

@@ -12,7 +12,7 @@ from mmengine.runner import Runner
 
 import cxr_mmdet  # noqa: F401
 
-from tests.conftest import write_voc_tree
+from cxr_mmdet.testing import write_voc_tree
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(
     osp.abspath(__file__)))))

@@ -18,6 +18,7 @@ from mmengine.structures import InstanceData
 from cxr_mmdet.classes import CXR_CLASSES
 from cxr_mmdet.models.dense_heads.class_weighted_ssd_head import (
     ClassWeightedSSDHead, count_instances_per_class, inverse_frequency_weights)
+from cxr_mmdet.testing import get_detector_cfg
 
 NUM_CLASSES = len(CXR_CLASSES)
 
@@ -307,37 +308,11 @@ def test_predict_works_for_every_setting(setting, monkeypatch):
 
 def test_full_ssdlite_detector_trains_and_predicts():
     setting = SETTINGS['ssdlite']
-    model = MODELS.build(
-        dict(
-            type='SingleStageDetector',
-            data_preprocessor=dict(
-                type='DetDataPreprocessor',
-                mean=[123.675, 116.28, 103.53],
-                std=[58.395, 57.12, 57.375],
-                bgr_to_rgb=True,
-                pad_size_divisor=1),
-            backbone=dict(
-                type='MobileNetV2',
-                out_indices=(4, 7),
-                norm_cfg=dict(type='BN', eps=0.001, momentum=0.03)),
-            neck=dict(
-                type='SSDNeck',
-                in_channels=(96, 1280),
-                out_channels=(96, 1280, 512, 256, 256, 128),
-                level_strides=(2, 2, 2, 2),
-                level_paddings=(1, 1, 1, 1),
-                l2_norm_scale=None,
-                use_depthwise=True,
-                norm_cfg=dict(type='BN', eps=0.001, momentum=0.03),
-                act_cfg=dict(type='ReLU6')),
-            bbox_head=dict(
-                type='ClassWeightedSSDHead',
-                num_classes=NUM_CLASSES,
-                class_weight=[1., 2., 3., 1., 1., 0.5],
-                bbox_coder=BBOX_CODER,
-                **copy.deepcopy(setting['head'])),
-            train_cfg=ConfigDict(TRAIN_CFG),
-            test_cfg=ConfigDict(TEST_CFG)))
+    cfg = get_detector_cfg(
+        'ssd/ssdlite_mobilenetv2-scratch_1xb64-300e_cxr6.py')
+    cfg.bbox_head.class_weight = [1., 2., 3., 1., 1., 0.5]
+    cfg.test_cfg = ConfigDict(TEST_CFG)
+    model = MODELS.build(cfg)
     size = setting['input_size']
     samples = make_samples('ssdlite', [(BOXES, [1, 2]), (BOXES[1:], [5])])
     data = dict(

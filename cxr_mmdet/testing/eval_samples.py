@@ -1,0 +1,94 @@
+# Copyright (c) cxr_mmdet contributors. All rights reserved.
+"""Synthetic predictions and ground truth, as the test loop hands them to
+the evaluators."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..classes import CXR_CLASSES
+
+
+def synthetic_eval_samples(num_images: int = 1000,
+                           dets_per_image: int = 200,
+                           size: int = 300,
+                           neg_fraction: float = 0.2,
+                           seed: int = 0) -> list:
+    """Data samples as the test loop hands them to the evaluator.
+
+    Each is a ``DetDataSample`` shaped like the output of the config's test
+    pipeline plus ``model.test_step``: metainfo ``img_id``, ``img_path``,
+    ``ori_shape``, ``img_shape``, ``scale_factor``, ``instances`` (what
+    ``CocoMetric(ann_file=None)`` reads) and ``img_labels`` (what
+    ``CXRROCMetric`` reads); ``gt_instances`` and ``ignored_instances``
+    (``HorizontalBoxes``, what ``VOCMetric`` reads); ``pred_instances``
+    with ``dets_per_image`` boxes (the config's ``max_per_img``), about a
+    fifth jittered copies of the ground truth, the rest anywhere.
+
+    Args:
+        num_images: Images.
+        dets_per_image: Predictions per image.
+        size: Image side in pixels.
+        neg_fraction: Share of images without ground truth.
+        seed: Seed.
+    """
+    import torch
+    from mmdet.structures import DetDataSample
+    from mmdet.structures.bbox import HorizontalBoxes
+    from mmengine.structures import InstanceData
+    rng = np.random.default_rng(seed)
+    num_classes = len(CXR_CLASSES)
+    samples = []
+    for k in range(num_images):
+        count = 0 if rng.random() < neg_fraction else int(rng.integers(1, 4))
+        wh = rng.uniform(0.1 * size, 0.4 * size, (count, 2))
+        xy = rng.uniform(0, 1, (count, 2)) * (size - 1 - wh)
+        gt_boxes = np.concatenate([xy, xy + wh], 1).astype(np.float32)
+        gt_labels = rng.integers(0, num_classes, count)
+        img_labels = [0] * num_classes
+        for label in gt_labels:
+            img_labels[int(label)] = 1
+        near = min(dets_per_image, count * max(dets_per_image // 10, 1))
+        pwh = rng.uniform(0.05 * size, 0.5 * size, (dets_per_image, 2))
+        pxy = rng.uniform(0, 1, (dets_per_image, 2)) * (size - 1 - pwh)
+        pred_boxes = np.concatenate([pxy, pxy + pwh], 1)
+        pred_labels = rng.integers(0, num_classes, dets_per_image)
+        if near:
+            pick = rng.integers(0, count, near)
+            jitter = rng.normal(0, 0.05 * size, (near, 4))
+            pred_boxes[:near] = gt_boxes[pick] + jitter
+            pred_labels[:near] = gt_labels[pick]
+        pred_boxes = np.clip(pred_boxes, 0, size - 1)
+        pred_boxes[:, 2:] = np.maximum(pred_boxes[:, 2:],
+                                       pred_boxes[:, :2] + 1)
+        scores = np.sort(rng.uniform(0.02, 1.0, dets_per_image))[::-1]
+        img_id = f'synthetic_{k:05d}'
+        sample = DetDataSample(
+            metainfo=dict(
+                img_id=img_id,
+                img_path=f'VOC2007/JPEGImages/{img_id}.png',
+                ori_shape=(size, size),
+                img_shape=(size, size),
+                scale_factor=(1.0, 1.0),
+                instances=[
+                    dict(
+                        bbox=[float(v) for v in box],
+                        bbox_label=int(label),
+                        ignore_flag=0)
+                    for box, label in zip(gt_boxes, gt_labels)
+                ],
+                img_labels=img_labels))
+        gt = InstanceData()
+        gt.bboxes = HorizontalBoxes(torch.from_numpy(gt_boxes))
+        gt.labels = torch.from_numpy(gt_labels.astype(np.int64))
+        sample.gt_instances = gt
+        ignored = InstanceData()
+        ignored.bboxes = HorizontalBoxes(torch.zeros(0, 4))
+        ignored.labels = torch.zeros(0, dtype=torch.int64)
+        sample.ignored_instances = ignored
+        pred = InstanceData()
+        pred.bboxes = torch.from_numpy(pred_boxes.astype(np.float32))
+        pred.scores = torch.from_numpy(scores.astype(np.float32).copy())
+        pred.labels = torch.from_numpy(pred_labels.astype(np.int64))
+        sample.pred_instances = pred
+        samples.append(sample)
+    return samples
