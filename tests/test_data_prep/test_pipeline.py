@@ -39,7 +39,7 @@ def test_parser_is_made_from_the_dataclass():
 def test_tool_restates_no_default():
     """tools/dataset_converters/prepare_data.py builds its parser from the options module and
     holds no number of its own (the 0.01 tolerance lived there)."""
-    tool = ROOT / 'tools' / 'prepare_data.py'
+    tool = ROOT / 'tools' / 'dataset_converters' / 'prepare_data.py'
     tree = ast.parse(tool.read_text())
     calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call)
              and getattr(n.func, 'attr', '') == 'add_argument']

@@ -9,7 +9,7 @@ import torch
 from mmengine.evaluator import Evaluator
 from mmengine.structures import InstanceData
 
-from cxr_metric_cases import make_case, to_data_sample
+from .cxr_metric_cases import make_case, to_data_sample
 from cxr_mmdet.classes import CXR_CLASSES, CXR_PALETTE
 from cxr_mmdet.evaluation.metrics import CXRVOCMetric
 from mmdet.evaluation import VOCMetric
