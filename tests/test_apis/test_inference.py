@@ -69,6 +69,7 @@ def prepared(tmp_path_factory) -> dict:
             vinbig_images=str(root / 'raw' / 'vinbig'),
             size=PREP_SIZE,
             test_fraction=0.3,
+            val_fraction=0.3,
             progress=False))
     data_root = out / 'VOCdevkit'
     voc = data_root / 'VOC2007'

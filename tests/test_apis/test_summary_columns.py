@@ -18,10 +18,13 @@ def test_per_class_columns_are_ap50_then_ap_50_95():
     assert row == dict(AP50=0.625, AP=0.25, AUC=0.875)
     assert summary['per_class']['Nodule/Mass'] == dict(
         AP50=None, AP=None, AUC=None)
-    lines = format_summary(summary).splitlines()
-    header = next(line for line in lines if line.startswith('class'))
-    assert header.split() == ['class', 'AP@.5', 'AP@[.5:.95]', 'AUC']
-    cardio = next(line for line in lines if line.startswith('Cardiomegaly'))
-    assert cardio.split() == ['Cardiomegaly', '0.625', '0.250', '0.875']
-    rows = lines[lines.index(header) + 1:]
-    assert [r.rsplit(None, 3)[0] for r in rows] == list(CXR_CLASSES)
+    # terminaltables rows: '| cell | cell |', rules '+----+'
+    rows = [[c.strip() for c in line.strip('|').split('|')]
+            for line in format_summary(summary).splitlines()
+            if line.startswith('|')]
+    header = next(r for r in rows if r[0] == 'class')
+    assert header == ['class', 'AP@.5', 'AP@[.5:.95]', 'AUC']
+    cardio = next(r for r in rows if r[0] == 'Cardiomegaly')
+    assert cardio == ['Cardiomegaly', '0.625', '0.250', '0.875']
+    body = rows[rows.index(header) + 1:]
+    assert [r[0] for r in body] == list(CXR_CLASSES)

@@ -510,7 +510,7 @@ def test_sigkill_of_prep_with_workers_leaves_no_worker(tmp_path):
     out = tmp_path / 'dataset'
     args += ['--out', str(out), '--workers', '2']
     log = str(tmp_path / 'prepare.log')
-    proc = start_tool('prepare_data', *args, log=log)
+    proc = start_tool('dataset_converters/prepare_data', *args, log=log)
     workers: list[int] = []
 
     def converting() -> bool:

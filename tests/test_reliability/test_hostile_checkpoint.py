@@ -111,7 +111,7 @@ def test_every_loading_path_refuses_and_runs_nothing(setting, load):
 def test_the_same_checkpoint_without_the_object_loads(setting):
     out_dir = str(setting['tmp'] / 'honest')
     path = run_inference(setting['config'], setting['honest'],
-                         [setting['image']], out_dir)
+                         [setting['image']], out_dir)['out_file']
     with open(path) as f:
         assert len(json.load(f)['images']) == 1
     assert not osp.exists(setting['marker'])

@@ -65,7 +65,9 @@ def write_synthetic_voc(root: str,
             osp.join(voc, 'Annotations', f'{img_id}.xml'), filename, size,
             size, objects)
         ids.append(img_id)
-    write_image_sets(osp.join(voc, 'ImageSets', 'Main'), {split: ids})
+    # the configs train on train.txt; trainval.txt is its VOC twin
+    sets = {split: ids, 'train': ids} if split == 'trainval' else {split: ids}
+    write_image_sets(osp.join(voc, 'ImageSets', 'Main'), sets)
     return ids
 
 
