@@ -21,6 +21,7 @@ PREP_SIZE = 48
 NIH = {  # file -> (width, height)
     '00000001_000.png': (200, 150),
     '00000002_000.png': (130, 170),
+    '00000003_000.png': (160, 140),
 }
 VIN = {'v1': (180, 160)}
 
@@ -68,8 +69,9 @@ def prepared(tmp_path_factory) -> dict:
             vinbig_csv=str(root / 'raw' / 'train.csv'),
             vinbig_images=str(root / 'raw' / 'vinbig'),
             size=PREP_SIZE,
-            test_fraction=0.3,
-            val_fraction=0.3,
+            # four images: two for train, one each for val and test
+            test_fraction=0.25,
+            val_fraction=0.25,
             progress=False))
     data_root = out / 'VOCdevkit'
     voc = data_root / 'VOC2007'
@@ -114,6 +116,7 @@ def test_infer_on_originals_equals_test_on_prepared_copies(prepared):
         prepared['config'],
         prepared['checkpoint'],
         work_dir=str(root / 'work'),
+        split=None,  # the ann_file below, every prepared image
         out=dump,
         cfg_options={
             'test_dataloader.batch_size': 1,
