@@ -15,6 +15,8 @@ from mmdet.evaluation import CocoMetric
 from mmdet.evaluation.metrics import coco_metric as mmdet_coco_metric
 from mmdet.registry import METRICS
 
+from ..functional.ignored_labels import checked_ignored_labels
+
 #: Suffix of a handle file: it names result records held in memory.
 RECORDS_SUFFIX = 'cxr_coco_records'
 #: Handle -> records, filled by ``CXRCocoMetric.results2json`` and emptied
@@ -148,19 +150,11 @@ class CXRCocoMetric(CocoMetric):
             ignored = sample.get('ignored_labels')
             if ignored is None or len(ignored) == 0:
                 continue
-            ignored = np.asarray(ignored, dtype=np.int64).reshape(-1)
-            if np.any((ignored < 0) | (ignored >= num_classes)):
-                raise ValueError(
-                    f'ignored_labels of {sample.get("img_path")!r} must be '
-                    f'class indices in [0, {num_classes}), got '
-                    f'{ignored.tolist()!r}')
             gt, _ = self.results[first + k]
-            boxed = sorted({int(a['bbox_label']) for a in gt['anns']})
-            if np.isin(ignored, boxed).any():
-                raise ValueError(
-                    f'ignored_labels of {sample.get("img_path")!r} must name '
-                    f'classes without a box in it, got {ignored.tolist()!r} '
-                    f'with box labels {boxed!r}')
+            ignored = checked_ignored_labels(
+                ignored, num_classes,
+                [a['bbox_label'] for a in gt['anns']],
+                sample.get('img_path'))
             whole = [0.0, 0.0, float(gt['width']), float(gt['height'])]
             gt['anns'] = list(gt['anns']) + [
                 dict(bbox_label=int(c), bbox=whole, ignore_flag=1)

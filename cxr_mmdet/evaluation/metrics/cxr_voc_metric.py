@@ -6,12 +6,13 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
 from mmengine.logging import MMLogger
 
 from mmdet.evaluation import VOCMetric
 from mmdet.evaluation.functional import eval_map, eval_recalls
 from mmdet.registry import METRICS
+
+from ..functional.ignored_labels import checked_ignored_labels
 
 
 @METRICS.register_module()
@@ -60,18 +61,10 @@ class CXRVOCMetric(VOCMetric):
             ignored = sample.get('ignored_labels')
             if ignored is None or len(ignored) == 0:
                 continue
-            ignored = np.asarray(ignored, dtype=np.int64).reshape(-1)
-            if np.any((ignored < 0) | (ignored >= num_classes)):
-                raise ValueError(
-                    f'ignored_labels of {sample.get("img_path")!r} must be '
-                    f'class indices in [0, {num_classes}), got '
-                    f'{ignored.tolist()!r}')
             ann, dets = self.results[-1]
-            if np.isin(ignored, ann['labels']).any():
-                raise ValueError(
-                    f'ignored_labels of {sample.get("img_path")!r} must name '
-                    f'classes without a box in it, got {ignored.tolist()!r} '
-                    f'with box labels {sorted(set(ann["labels"].tolist()))!r}')
+            ignored = checked_ignored_labels(ignored, num_classes,
+                                             ann['labels'].tolist(),
+                                             sample.get('img_path'))
             for c in ignored:
                 dets[c] = dets[c][:0]
 
