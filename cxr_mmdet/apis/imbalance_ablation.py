@@ -41,9 +41,6 @@ IMBALANCE_VARIANTS: dict[str, str] = {
 DEMO_CONFIG = osp.join(_CONFIG_DIR,
                        'ssdlite_mobilenetv2-scratch_1xb16-28e_cxr6-demo.py')
 
-#: evaluator added for the table: COCO AP@.5, overall and per class
-AP50_METRIC = dict(type='CocoAP50Metric', ann_file=None)
-
 _LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
 
@@ -92,14 +89,6 @@ def apply_imbalance_remedy(cfg: Config, remedy: Mapping) -> None:
     cfg.custom_hooks = hooks
 
 
-def _add_ap50_metric(cfg: Config) -> None:
-    for key in ('val_evaluator', 'test_evaluator'):
-        evaluators = cfg.get(key)
-        if isinstance(evaluators, Mapping):
-            evaluators = [evaluators]
-        cfg[key] = list(evaluators or []) + [copy.deepcopy(AP50_METRIC)]
-
-
 def ablation_cfg(variant_config: str,
                  base_config: str,
                  work_dir: str,
@@ -121,7 +110,6 @@ def ablation_cfg(variant_config: str,
     cfg = build_train_cfg(base_config, work_dir=work_dir,
                           cfg_options=options)
     apply_imbalance_remedy(cfg, remedy)
-    _add_ap50_metric(cfg)
     cfg.experiment_name = (f'{osp.basename(osp.normpath(work_dir))}_'
                            f'{uuid.uuid4().hex[:8]}')
     return cfg
@@ -129,7 +117,9 @@ def ablation_cfg(variant_config: str,
 
 def ap50_summary(metrics: Mapping,
                  classes: Sequence[str] = CXR_CLASSES) -> dict:
-    """mAP@.5 and per-class AP@.5 from the metrics of :data:`AP50_METRIC`.
+    """mAP@.5 and per-class AP@.5 from ``CXRCocoMetric``'s metrics
+    (``coco/bbox_mAP_50`` and, with ``classwise=True``,
+    ``coco/<class>_precision_50``).
 
     Returns:
         dict: ``mAP@.5`` and ``per_class`` (class -> AP@.5); None where the
@@ -144,8 +134,8 @@ def ap50_summary(metrics: Mapping,
         return None if number != number or number < 0 else number
 
     return {
-        'mAP@.5': value('ap50/bbox_mAP'),
-        'per_class': {c: value(f'ap50/{c}_precision')
+        'mAP@.5': value('coco/bbox_mAP_50'),
+        'per_class': {c: value(f'coco/{c}_precision_50')
                       for c in classes}
     }
 

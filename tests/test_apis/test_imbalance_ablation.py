@@ -31,7 +31,8 @@ def test_each_variant_gets_its_remedy_and_keeps_the_demo_model(
     assert others == [
         h for h in demo.custom_hooks if h['type'] != 'ClassWeightHook'
     ]
-    assert cfg.val_evaluator[-1]['type'] == 'CocoAP50Metric'
+    assert cfg.val_evaluator == demo.val_evaluator
+    assert cfg.test_evaluator == demo.test_evaluator
 
 
 def test_the_four_variants_are_four_remedies():

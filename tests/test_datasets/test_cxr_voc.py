@@ -197,3 +197,36 @@ def test_test_pipeline_packs_ignored_labels(voc_tree):
     sample = ds[index]['data_samples']
     assert sample.metainfo['ignored_labels'] == [extra]
     assert sample.metainfo['img_labels'][extra] == 1
+
+
+def test_sampler_draws_by_box_labels_not_boxless_findings(voc_tree):
+    """A class labelled on an image without a box (``ignored_labels``)
+    does not make the image a positive of that class for the sampler: the
+    head never sees a box of it there."""
+    from cxr_mmdet.datasets.samplers.cxr_balanced_sampler import (
+        CXRBalancedSampler, image_labels_from_dataset)
+    data_root, truth = voc_tree
+    test_ids = sorted(k for k, v in truth.items() if v['split'] == 'test')
+    negative = next(i for i in test_ids if not len(truth[i]['labels']))
+    positive = next(i for i in test_ids if len(truth[i]['labels']))
+    boxed = set(truth[positive]['labels'].tolist())
+    extra = min(set(range(len(CXR_CLASSES))) - boxed)
+    _set_image_labels(data_root, negative, [CXR_CLASSES[0]])
+    _set_image_labels(data_root, positive, [CXR_CLASSES[extra]])
+    ds = _dataset(data_root, test_mode=True)
+    ids = [ds.get_data_info(i)['img_id'] for i in range(len(ds))]
+    labels = image_labels_from_dataset(ds)
+    assert ds.get_data_info(ids.index(negative))['img_labels'][0] == 1
+    assert labels[ids.index(negative)].tolist() == [0] * len(CXR_CLASSES)
+    assert labels[ids.index(positive)].tolist() == [
+        int(c in boxed) for c in range(len(CXR_CLASSES))]
+    for img_id in set(test_ids) - {negative, positive}:
+        assert labels[ids.index(img_id)].tolist() == [
+            int(c in set(truth[img_id]['labels'].tolist()))
+            for c in range(len(CXR_CLASSES))]
+    # the boxless image is drawn with the negatives' share
+    sampler = CXRBalancedSampler(ds, seed=0, neg_fraction=0.5)
+    negatives = [i for i, row in enumerate(labels) if not row.any()]
+    assert ids.index(negative) in negatives
+    np.testing.assert_allclose(sampler.probs[negatives],
+                               0.5 / len(negatives))

@@ -62,11 +62,13 @@ def image_sampling_weights(img_labels: np.ndarray,
 
 def image_labels_from_dataset(dataset: Any,
                               num_classes: int | None = None) -> np.ndarray:
-    """Read the image-level 0/1 labels of every image of a dataset.
+    """Read, per image, the 0/1 labels of the classes it has boxes of.
 
     Uses ``dataset.get_data_info(i)['img_labels']`` when present (a 0/1
-    list of length ``num_classes``), else the set of ``bbox_label`` of the
-    image's non-ignored ``instances``.
+    list of length ``num_classes``) minus its ``ignored_labels`` (classes
+    labelled on the image without a box, such as NIH findings from
+    ``Finding Labels``: nothing of them reaches the head), else the set of
+    ``bbox_label`` of the image's non-ignored ``instances``.
 
     Args:
         dataset: An mmengine-style dataset.
@@ -95,6 +97,13 @@ def image_labels_from_dataset(dataset: Any,
                     f'img_labels must be {num_classes} values 0/1, got '
                     f'{img_labels!r}')
             labels[idx] = row
+            for label in info.get('ignored_labels') or ():
+                if not 0 <= int(label) < num_classes:
+                    raise ValueError(
+                        f'Image {idx} ({info.get("img_path", "?")}): '
+                        f'ignored_labels must lie in [0, {num_classes}), '
+                        f'got {label!r}')
+                labels[idx, int(label)] = 0
             continue
         for instance in info.get('instances', []):
             if instance.get('ignore_flag', 0):
@@ -124,8 +133,8 @@ class CXRBalancedSampler(Sampler):
     ``DefaultSampler``: shards are disjoint and of equal length.
 
     Args:
-        dataset: Dataset to sample; image labels come from
-            ``get_data_info(i)['img_labels']`` or its instances.
+        dataset: Dataset to sample; image labels are the classes each
+            image has boxes of (:func:`image_labels_from_dataset`).
         seed (int, optional): Random seed shared by all ranks; drawn and
             synchronised across ranks when None. Defaults to None.
         neg_fraction (float): Share of draws that are negative images.
