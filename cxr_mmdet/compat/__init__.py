@@ -12,7 +12,7 @@ from .checkpoint_allowlist import (CHECKPOINT_SAFE_GLOBALS,
 from .cpu_distributed import cpu_distributed_cfg, install_cpu_distributed
 from .ssd_head_fp32 import install_ssd_head_fp32
 from .ssd_head_predict import install_ssd_head_predict_fix
-from .torchvision_nms import install_torchvision_nms
+from .torchvision_nms import install_torchvision_nms, restore_mmcv_nms
 from .versions import check_versions
 
 __all__ = [
@@ -20,5 +20,5 @@ __all__ = [
     'install_checkpoint_allowlist',
     'install_ssd_head_predict_fix', 'install_atomic_checkpoint_save',
     'check_versions', 'install_cpu_distributed', 'cpu_distributed_cfg',
-    'install_torchvision_nms', 'install_ssd_head_fp32'
+    'install_torchvision_nms', 'restore_mmcv_nms', 'install_ssd_head_fp32'
 ]

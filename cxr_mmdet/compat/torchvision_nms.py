@@ -182,3 +182,23 @@ def install_torchvision_nms() -> list[str]:
                 setattr(module, name, ours[name])
                 replaced.append(f'{mod_name}.{name}')
     return sorted(replaced)
+
+
+def restore_mmcv_nms() -> list[str]:
+    """Undo :func:`install_torchvision_nms`: bind mmcv's own ``nms`` and
+    ``batched_nms`` again wherever ours are bound (for comparisons with
+    mmcv's kernel, or an mmcv built with CUDA ops).
+
+    Returns:
+        list[str]: ``module.name`` of each binding restored.
+    """
+    ours = {'nms': nms, 'batched_nms': batched_nms}
+    restored = []
+    for mod_name, module in list(sys.modules.items()):
+        if module is None or mod_name.split('.')[0] not in ('mmdet', 'mmcv'):
+            continue
+        for name, fn in ours.items():
+            if getattr(module, name, None) is fn:
+                setattr(module, name, _mmcv(name))
+                restored.append(f'{mod_name}.{name}')
+    return sorted(restored)

@@ -200,6 +200,21 @@ def test_installed_at_every_ssd_import_site():
     assert tvn.install_torchvision_nms() == []  # idempotent
 
 
+def test_restore_mmcv_nms_undoes_the_install():
+    from mmdet.models.dense_heads import base_dense_head
+    try:
+        restored = tvn.restore_mmcv_nms()
+        assert 'mmdet.models.dense_heads.base_dense_head.batched_nms' in (
+            restored)
+        assert base_dense_head.batched_nms is tvn._mmcv('batched_nms')
+        assert mmcv.ops.nms is tvn._mmcv('nms')
+        assert tvn.restore_mmcv_nms() == []
+    finally:
+        installed = tvn.install_torchvision_nms()
+    assert sorted(installed) == sorted(restored)
+    assert base_dense_head.batched_nms is tvn.batched_nms
+
+
 @pytest.mark.parametrize('device,key', [('cpu', 'CPU'), ('cuda', 'CUDA')])
 def test_dispatch_key_of_each_device(device, key):
     """A CUDA tensor reaches torchvision's CUDA kernel, which this wheel
