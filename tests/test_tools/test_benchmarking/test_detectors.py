@@ -84,3 +84,30 @@ def test_config_uses_channels_last_reads_custom_hooks():
 def test_build_detectors_rejects_unknown_variants():
     with pytest.raises(ValueError, match='unknown variants'):
         build_detectors(CONFIG, synthetic_batch(1), ('plugin_fp16', ))
+
+
+def test_mmcv_nms_variant_runs_mmcv_kernel_only_inside_its_step():
+    """The inference-only variant reaches mmcv's own ``nms`` during its
+    step, and torchvision's NMS is bound again afterwards."""
+    import mmcv.ops
+    from mmdet.models.dense_heads import base_dense_head
+
+    from cxr_mmdet.compat import torchvision_nms as tvn
+    batch = synthetic_batch(1, size=300, seed=0)
+    (det, ) = build_detectors(CONFIG, batch,
+                              ('plugin_fp32_nhwc_mmcv_nms', )).values()
+    seen = []
+    original = tvn._mmcv('batched_nms')
+
+    def spy(*args, **kwargs):
+        seen.append(base_dense_head.batched_nms is spy)
+        return original(*args, **kwargs)
+
+    tvn._MMCV['batched_nms'] = spy
+    try:
+        det.infer_step()
+    finally:
+        tvn._MMCV['batched_nms'] = original
+    assert seen and all(seen)
+    assert base_dense_head.batched_nms is tvn.batched_nms
+    assert mmcv.ops.nms is tvn.nms

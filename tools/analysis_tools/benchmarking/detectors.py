@@ -35,7 +35,13 @@ VARIANTS: dict[str, tuple[str, str, str]] = {
     'plugin_bf16_nhwc': ('plugin', 'bf16', 'nhwc'),
     'torchvision_fp32': ('torchvision', 'fp32', 'nchw'),
     'torchvision_bf16': ('torchvision', 'bf16', 'nhwc'),
+    'plugin_fp32_nhwc_mmcv_nms': ('plugin', 'fp32', 'nhwc'),
 }
+
+#: variants timed in the inference section only: the plugin with mmcv's
+#: own NMS kernel instead of torchvision's (``restore_mmcv_nms``), the
+#: "before" of :mod:`cxr_mmdet.compat.torchvision_nms` in the same run
+INFERENCE_ONLY = frozenset({'plugin_fp32_nhwc_mmcv_nms'})
 
 
 @dataclass(frozen=True)
@@ -186,12 +192,32 @@ def _to_float(outs):
     return outs.float()
 
 
+@contextlib.contextmanager
+def _nms_kernel(nms: str):
+    """Run the block with mmcv's own NMS (``'mmcv'``) or the plugin's
+    torchvision one (``'torchvision'``, installed on import)."""
+    from cxr_mmdet.compat import install_torchvision_nms, restore_mmcv_nms
+    if nms not in ('mmcv', 'torchvision'):
+        raise ValueError(f"nms must be 'mmcv' or 'torchvision', got {nms!r}")
+    if nms == 'torchvision':
+        yield
+        return
+    restore_mmcv_nms()
+    try:
+        yield
+    finally:
+        install_torchvision_nms()
+
+
 def build_plugin_detector(config: Any,
                           batch: SyntheticBatch,
                           precision: str = 'fp32',
                           layout: str = 'nchw',
-                          name: str = 'plugin') -> Detector:
+                          name: str = 'plugin',
+                          nms: str = 'torchvision') -> Detector:
     """Build the config's detector and optimiser around ``batch``.
+
+    ``nms='mmcv'`` runs the inference step's NMS on mmcv's own kernel.
 
     The ``ClassWeightedSSDHead`` gets non-uniform class weights (as
     ``ClassWeightHook`` sets them before training), so the weighted loss
@@ -230,7 +256,7 @@ def build_plugin_detector(config: Any,
         # SingleStageDetector.predict, the network under autocast and the
         # box decoding and NMS in fp32
         model.eval()
-        with torch.no_grad():
+        with torch.no_grad(), _nms_kernel(nms):
             batch_data = model.data_preprocessor(data, False)
             samples = batch_data['data_samples']
             with _autocast(precision):
@@ -303,8 +329,9 @@ def build_detectors(config: Any,
     for name in variants:
         framework, precision, layout = VARIANTS[name]
         if framework == 'plugin':
-            detectors[name] = build_plugin_detector(config, batch, precision,
-                                                    layout, name)
+            detectors[name] = build_plugin_detector(
+                config, batch, precision, layout, name,
+                'mmcv' if name.endswith('_mmcv_nms') else 'torchvision')
         else:
             detectors[name] = build_torchvision_detector(
                 batch, precision, layout, name)

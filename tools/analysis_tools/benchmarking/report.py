@@ -34,6 +34,7 @@ LABELS = {
     'plugin_bf16_nhwc': 'bf16 NHWC',
     'torchvision_fp32': 'torchvision fp32',
     'torchvision_bf16': 'torchvision bf16',
+    'plugin_fp32_nhwc_mmcv_nms': 'fp32 NHWC, mmcv NMS',
 }
 
 

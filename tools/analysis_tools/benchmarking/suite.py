@@ -11,8 +11,9 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Callable
 
-from .detectors import (VARIANTS, build_detectors, config_uses_channels_last,
-                        load_config, synthetic_batch)
+from .detectors import (INFERENCE_ONLY, VARIANTS, build_detectors,
+                        config_uses_channels_last, load_config,
+                        synthetic_batch)
 from .timing_memory import (MemoryChild, count_flops, describe_machine,
                             matmul_rate, peak_rss_in_subprocesses,
                             profile_step, time_interleaved)
@@ -156,12 +157,12 @@ def section_training(detectors: dict, settings: BenchmarkSettings) -> dict:
     flops = {}
     for name, det in detectors.items():
         framework = VARIANTS[name][0]
-        if framework not in flops:
+        if framework not in flops and name not in INFERENCE_ONLY:
             flops[framework] = count_flops(det.train_step)
     timed = time_interleaved(
         {name: det.train_step
-         for name, det in detectors.items()}, settings.batch_size,
-        settings.warmup, settings.iters)
+         for name, det in detectors.items() if name not in INFERENCE_ONLY},
+        settings.batch_size, settings.warmup, settings.iters)
     for name, figures in timed.items():
         counted = flops[VARIANTS[name][0]]
         figures['flops'] = counted['total']
@@ -334,6 +335,7 @@ def run_suite(settings: BenchmarkSettings,
             figures['training'][name]['images_per_s']
             for name in settings.variants
             if 'training' in figures and VARIANTS[name][0] == 'plugin'
+            and name not in INFERENCE_ONLY
         ]
         consumption = max(rates) if rates else None
         figures['data_pipeline'] = timed(
