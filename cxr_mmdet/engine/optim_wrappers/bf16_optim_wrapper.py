@@ -57,7 +57,12 @@ def resolve_bf16(enabled: bool | str) -> bool:
         raise ValueError("BF16OptimWrapper: enabled must be True, False or "
                          f"'auto', got {enabled!r}")
     supported = cpu_bf16_supported()
-    if not supported:
+    if supported:
+        print_log(
+            'BF16OptimWrapper: this CPU has native bf16, the forward runs '
+            "under torch.autocast('cpu', dtype=torch.bfloat16)",
+            logger='current', level=logging.INFO)
+    else:
         print_log(
             'BF16OptimWrapper: this CPU has no native bf16 (avx512_bf16 / '
             'amx_bf16), training in fp32', logger='current',

@@ -138,12 +138,16 @@ def test_auto_without_native_bf16_falls_back_with_message(
 
 
 def test_auto_with_native_bf16_turns_it_on(monkeypatch):
+    messages = []
     monkeypatch.setattr(bf16_module, 'cpu_bf16_supported', lambda: True)
+    monkeypatch.setattr(bf16_module, 'print_log',
+                        lambda msg, **kw: messages.append(msg))
     model = nn.Linear(2, 1)
     wrapper = OPTIM_WRAPPERS.build(
         dict(type='BF16OptimWrapper', enabled='auto',
              optimizer=torch.optim.SGD(model.parameters(), lr=0.1)))
     assert wrapper.bf16 is True
+    assert len(messages) == 1 and 'native bf16, the forward' in messages[0]
     with wrapper.optim_context(model):
         assert model(torch.ones(1, 2)).dtype == torch.bfloat16
 
