@@ -71,20 +71,12 @@ val_dataloader = dict(
         test_mode=True,
         pipeline=test_pipeline,
         backend_args=backend_args))
+# the val loader over test.txt
 test_dataloader = dict(
-    batch_size=1,
-    num_workers=2,
-    persistent_workers=True,
-    drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
+    val_dataloader,
     dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        ann_file='VOC2007/ImageSets/Main/test.txt',
-        data_prefix=dict(sub_data_root='VOC2007/'),
-        test_mode=True,
-        pipeline=test_pipeline,
-        backend_args=backend_args))
+        val_dataloader['dataset'],
+        ann_file='VOC2007/ImageSets/Main/test.txt'))
 
 val_evaluator = [
     # COCO style: mAP@[.5:.95], mAP@.5, mAP@.75, AP and AR by object size,
