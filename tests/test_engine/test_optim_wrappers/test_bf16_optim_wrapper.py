@@ -52,6 +52,17 @@ def _runner(work_dir, epochs, wrapper='BF16OptimWrapper', **kwargs):
         **kwargs)
 
 
+def _resumed(work_dir, source, epochs):
+    """A BF16 run resuming from ``source``'s ``epoch_1.pth``, trained."""
+    runner = _runner(
+        work_dir,
+        epochs,
+        resume=True,
+        load_from=str(source / 'epoch_1.pth'))
+    runner.train()
+    return runner
+
+
 def _weights(runner):
     return {k: v.clone() for k, v in runner.model.state_dict().items()}
 
@@ -79,12 +90,7 @@ def test_bf16_training_step_keeps_fp32_state(tmp_path):
 def test_resume_matches_uninterrupted_run(tmp_path):
     full = _runner(tmp_path / 'full', epochs=3)
     full.train()
-    resumed = _runner(
-        tmp_path / 'resumed',
-        epochs=3,
-        resume=True,
-        load_from=str(tmp_path / 'full' / 'epoch_1.pth'))
-    resumed.train()
+    resumed = _resumed(tmp_path / 'resumed', tmp_path / 'full', 3)
     assert resumed.epoch == full.epoch == 3
     a, b = _weights(full), _weights(resumed)
     assert all(torch.equal(a[k], b[k]) for k in a)
@@ -92,12 +98,7 @@ def test_resume_matches_uninterrupted_run(tmp_path):
 
 def test_fp32_checkpoint_resumes_under_bf16(tmp_path):
     _runner(tmp_path / 'fp32', epochs=1, wrapper='OptimWrapper').train()
-    resumed = _runner(
-        tmp_path / 'mixed',
-        epochs=2,
-        resume=True,
-        load_from=str(tmp_path / 'fp32' / 'epoch_1.pth'))
-    resumed.train()
+    resumed = _resumed(tmp_path / 'mixed', tmp_path / 'fp32', 2)
     assert resumed.epoch == 2
     assert set(resumed.model.seen_dtypes) == {torch.bfloat16}
 
