@@ -6,5 +6,6 @@ from .metrics import (CXRCocoMetric, CXRROCMetric, CXRVOCMetric,
 
 __all__ = [
     'FROC_FP_RATES', 'froc_score', 'image_class_scores',
-    'image_score_matrix', 'CXRCocoMetric', 'CXRROCMetric', 'CXRVOCMetric', 'bbox_results_to_coco'
+    'image_score_matrix', 'CXRCocoMetric', 'CXRROCMetric', 'CXRVOCMetric',
+    'bbox_results_to_coco'
 ]

@@ -1,7 +1,8 @@
 # Six-class chest X-ray data in the Pascal VOC layout written by
 # tools/dataset_converters/prepare_data.py: data_root/VOC2007/
-# {Annotations,ImageSets/Main,JPEGImages}. Images are already 300x300 PNGs. Training reads train.txt,
-# validation (best checkpoint, LR plateau) val.txt, testing test.txt.
+# {Annotations,ImageSets/Main,JPEGImages}. Images are already 300x300 PNGs.
+# Training reads train.txt, validation (best checkpoint, LR plateau)
+# val.txt, testing test.txt.
 dataset_type = 'CXRVOCDataset'
 data_root = 'data/cxr6/VOCdevkit/'
 backend_args = None
