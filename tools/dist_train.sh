@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Distributed training through torchrun (mmengine launcher=pytorch).
 #   tools/dist_train.sh CONFIG NPROC [train.py options]
-# NNODES, NODE_RANK, PORT, MASTER_ADDR as in mmdet's script.
+# NNODES, NODE_RANK, PORT, MASTER_ADDR as in mmdet's script; DIST_TOOL
+# (default train.py) names the tool of tools/ it runs (dist_test.sh sets
+# test.py).
 set -euo pipefail
 CONFIG=$1
 GPUS=$2
@@ -19,6 +21,6 @@ PYTHONPATH="$ROOT:${PYTHONPATH:-}" \
     --master_addr="$MASTER_ADDR" \
     --nproc_per_node="$GPUS" \
     --master_port="$PORT" \
-    "$ROOT/tools/train.py" \
+    "$ROOT/tools/${DIST_TOOL:-train.py}" \
     "$CONFIG" \
     --launcher pytorch "${@:3}"

@@ -7,12 +7,11 @@ so configs may also omit ``custom_imports``.
 from __future__ import annotations
 
 import argparse
-import os
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Parse the command line."""
-    from mmengine.config import DictAction
+    from cxr_mmdet.apis.cli import add_runner_args, parse_runner_args
     parser = argparse.ArgumentParser(description='Train a CXR detector')
     parser.add_argument('config', help='train config file path')
     parser.add_argument('--work-dir', help='the dir to save logs and models')
@@ -31,21 +30,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         const='auto',
         help='resume from this checkpoint, or without a path from the '
         'latest checkpoint in the work dir')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config settings, xxx=yyy format')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    add_runner_args(parser)
+    return parse_runner_args(parser, argv)
 
 
 def main(args: argparse.Namespace) -> object:

@@ -19,35 +19,11 @@ model = dict(
             strides=[8, 16, 32, 64, 128, 256, 512],
             ratios=[[2], [2, 3], [2, 3], [2, 3], [2, 3], [2], [2]])))
 
-# the SSD300 pipelines of _base_/datasets/cxr6_voc.py at this size
-train_pipeline = [
-    dict(type='CXRLoadImageFromFile', backend_args=None),
-    dict(type='LoadAnnotations', with_bbox=True),
-    dict(type='Expand', mean={{_base_.expand_mean}}, to_rgb=True, ratio_range=(1, 4)),
-    dict(
-        type='MinIoURandomCrop',
-        min_ious=(0.1, 0.3, 0.5, 0.7, 0.9),
-        min_crop_size=0.3),
-    dict(type='Resize', scale=(input_size, input_size), keep_ratio=False),
-    dict(type='RandomFlip', prob=0.5),
-    dict(
-        type='PhotoMetricDistortion',
-        brightness_delta=32,
-        contrast_range=(0.5, 1.5),
-        saturation_range=(0.5, 1.5),
-        hue_delta=18),
-    dict(type='PackDetInputs')
-]
-test_pipeline = [
-    dict(type='CXRLoadImageFromFile', backend_args=None),
-    dict(type='Resize', scale=(input_size, input_size), keep_ratio=False),
-    dict(type='LoadAnnotations', with_bbox=True),
-    dict(
-        type='PackDetInputs',
-        meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
-                   'scale_factor', 'instances', 'img_labels',
-                   'ignored_labels'))
-]
+# the SSD300 pipelines of _base_/datasets/cxr6_voc.py, resized to this size
+train_pipeline, test_pipeline = ([
+    dict(t, scale=(input_size, input_size)) if t['type'] == 'Resize' else t
+    for t in pipeline
+] for pipeline in (_base_.train_pipeline, _base_.test_pipeline))
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 # merged into the base test_dataloader (test.txt)

@@ -71,35 +71,11 @@ model = dict(
         score_thr=0.02,
         max_per_img=200))
 
-# the SSD300 pipelines of _base_/datasets/cxr6_voc.py at this size
-train_pipeline = [
-    dict(type='CXRLoadImageFromFile', backend_args=None),
-    dict(type='LoadAnnotations', with_bbox=True),
-    dict(type='Expand', mean=data_preprocessor['mean'], to_rgb=True, ratio_range=(1, 4)),
-    dict(
-        type='MinIoURandomCrop',
-        min_ious=(0.1, 0.3, 0.5, 0.7, 0.9),
-        min_crop_size=0.3),
-    dict(type='Resize', scale=(input_size, input_size), keep_ratio=False),
-    dict(type='RandomFlip', prob=0.5),
-    dict(
-        type='PhotoMetricDistortion',
-        brightness_delta=32,
-        contrast_range=(0.5, 1.5),
-        saturation_range=(0.5, 1.5),
-        hue_delta=18),
-    dict(type='PackDetInputs')
-]
-test_pipeline = [
-    dict(type='CXRLoadImageFromFile', backend_args=None),
-    dict(type='Resize', scale=(input_size, input_size), keep_ratio=False),
-    dict(type='LoadAnnotations', with_bbox=True),
-    dict(
-        type='PackDetInputs',
-        meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
-                   'scale_factor', 'instances', 'img_labels',
-                   'ignored_labels'))
-]
+# the SSD300 pipelines of _base_/datasets/cxr6_voc.py, resized to this size
+train_pipeline, test_pipeline = ([
+    dict(t, scale=(input_size, input_size)) if t['type'] == 'Resize' else t
+    for t in pipeline
+] for pipeline in (_base_.train_pipeline, _base_.test_pipeline))
 # BatchNorm cannot train on a last batch of one image
 train_dataloader = dict(drop_last=True, dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))

@@ -1,7 +1,8 @@
 # Copyright (c) cxr_mmdet contributors. All rights reserved.
-from .checkpoint import (CheckpointError, check_checkpoint_fits,
-                         load_checkpoint_strict, read_checkpoint)
-from .cli import exit_on_user_error
+from .checkpoint import (CheckpointError, check_checkpoint_file,
+                         check_checkpoint_fits, load_checkpoint_strict,
+                         read_checkpoint)
+from .cli import add_runner_args, exit_on_user_error, parse_runner_args
 from .inference import (collect_inputs, inference_exit_code, predict_images,
                         run_inference)
 from .imbalance_ablation import (DEMO_CONFIG, IMBALANCE_VARIANTS,
@@ -21,6 +22,7 @@ __all__ = [
     'inference_exit_code', 'build_train_cfg', 'build_test_cfg',
     'split_ann_file', 'EvalResult', 'evaluate_checkpoint', 'train_detector',
     'summarize_metrics', 'format_summary', 'write_summary',
-    'CheckpointError', 'check_checkpoint_fits', 'load_checkpoint_strict',
-    'read_checkpoint', 'exit_on_user_error'
+    'CheckpointError', 'check_checkpoint_file', 'check_checkpoint_fits',
+    'load_checkpoint_strict', 'read_checkpoint', 'exit_on_user_error',
+    'add_runner_args', 'parse_runner_args'
 ]

@@ -25,6 +25,24 @@ class CheckpointError(ValueError):
     """A checkpoint that cannot be read or does not fit the model."""
 
 
+def check_checkpoint_file(path: str, option: str = '') -> None:
+    """Check that a local checkpoint file exists and is whole.
+
+    Raises:
+        FileNotFoundError: if there is no file at ``path``.
+        CheckpointError: naming ``path`` and why, if it is empty or
+            truncated. Both messages start with ``'<option>: '`` when
+            ``option`` (the setting that named the file) is given.
+    """
+    prefix = f'{option}: ' if option else ''
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'{prefix}no checkpoint at {path!r}')
+    reason = checkpoint_unreadable_reason(path)
+    if reason is not None:
+        raise CheckpointError(f'{prefix}checkpoint {path!r} cannot be '
+                              f'loaded: {reason}')
+
+
 def read_checkpoint(path: str, map_location: str = 'cpu') -> dict:
     """Load a local checkpoint through mmengine (and the allow-list).
 
@@ -38,10 +56,7 @@ def read_checkpoint(path: str, map_location: str = 'cpu') -> dict:
     from ..compat import UnsafeCheckpointError
     if not osp.isfile(path):
         raise CheckpointError(f'no checkpoint file at {path!r}')
-    reason = checkpoint_unreadable_reason(path)
-    if reason is not None:
-        raise CheckpointError(f'checkpoint {path!r} cannot be loaded: '
-                              f'{reason}')
+    check_checkpoint_file(path)
     try:
         checkpoint = _load_checkpoint(path, map_location=map_location)
     except UnsafeCheckpointError:

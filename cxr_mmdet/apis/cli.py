@@ -1,8 +1,11 @@
 # Copyright (c) cxr_mmdet contributors. All rights reserved.
-"""How the tools end on a bad input: one line naming it, exit status 1."""
+"""What the tools share: mmdet's runner options, and how they end on a bad
+input (one line naming it, exit status 1)."""
 from __future__ import annotations
 
+import argparse
 import contextlib
+import os
 import pickle
 import sys
 from collections.abc import Iterator
@@ -26,3 +29,30 @@ def exit_on_user_error(tool: str) -> Iterator[None]:
                 and str(err.filename) not in message:
             message = f'{err.filename}: {message}'
         sys.exit(f'{tool}: error: {message}')
+
+
+def add_runner_args(parser: argparse.ArgumentParser) -> None:
+    """Add mmdet's ``--cfg-options``, ``--launcher`` and ``--local_rank``
+    options (those of its ``tools/train.py`` and ``tools/test.py``)."""
+    from mmengine.config import DictAction
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config settings, xxx=yyy format')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def parse_runner_args(parser: argparse.ArgumentParser,
+                      argv: list[str] | None = None) -> argparse.Namespace:
+    """Parse ``argv``; ``LOCAL_RANK`` defaults to ``--local_rank`` (as
+    mmdet's tools set it)."""
+    args = parser.parse_args(argv)
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args

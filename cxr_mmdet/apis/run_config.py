@@ -11,9 +11,8 @@ import torch
 from mmengine.config import Config
 
 from ..compat import cpu_distributed_cfg
-from ..compat.atomic_checkpoint import checkpoint_unreadable_reason
 from ..engine.optim_wrappers import cpu_bf16_supported
-from .checkpoint import CheckpointError
+from .checkpoint import check_checkpoint_file
 
 #: Optim wrapper ``--amp`` selects, by whether CUDA is available.
 AMP_OPTIM_WRAPPERS = {True: 'AmpOptimWrapper', False: 'BF16OptimWrapper'}
@@ -116,14 +115,8 @@ def _load_cfg(config: str, work_dir: str | None, cfg_options: dict | None,
 
 def _check_checkpoint_file(path: str, option: str) -> None:
     """A local checkpoint named by ``option`` exists and is not damaged."""
-    if '://' in path:
-        return
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'{option}: no checkpoint at {path!r}')
-    reason = checkpoint_unreadable_reason(path)
-    if reason is not None:
-        raise CheckpointError(f'{option}: checkpoint {path!r} cannot be '
-                              f'loaded: {reason}')
+    if '://' not in path:
+        check_checkpoint_file(path, option)
 
 
 def _adapt_to_process(cfg: Config) -> None:

@@ -14,9 +14,8 @@ import os
 
 import pandas as pd
 
-from .tables import (NIH_ID_COLUMN, NIH_PATIENT_COLUMN, _missing_columns_error,
-                     _read_csv_as_text, normalise_patient_id,
-                     strip_image_extension)
+from .tables import (NIH_ID_COLUMN, NIH_PATIENT_COLUMN, _nih_patient_ids,
+                     _read_csv_as_text, strip_image_extension)
 
 NIH_FINDINGS_COLUMN = 'Finding Labels'
 #: ``Data_Entry``'s label of an image without findings.
@@ -36,15 +35,10 @@ def read_nih_data_entry(
         ValueError: If the file lacks ``Image Index``, ``Patient ID`` or
             ``Finding Labels`` (naming the file and its columns).
     """
-    frame = _read_csv_as_text(path)
-    required = (NIH_ID_COLUMN, NIH_PATIENT_COLUMN, NIH_FINDINGS_COLUMN)
-    missing = [c for c in required if c not in frame.columns]
-    if missing:
-        raise _missing_columns_error(path, missing, frame.columns)
+    frame = _read_csv_as_text(
+        path, (NIH_ID_COLUMN, NIH_PATIENT_COLUMN, NIH_FINDINGS_COLUMN))
+    patient_ids = _nih_patient_ids(frame)
     names = frame[NIH_ID_COLUMN].str.strip()
-    patients = frame[NIH_PATIENT_COLUMN].map(normalise_patient_id)
-    keep = (names != '') & (patients != '')
-    patient_ids = dict(zip(names[keep], patients[keep]))
     labels = frame.loc[names != '', NIH_FINDINGS_COLUMN].str.split('|')
     pairs = pd.DataFrame({
         'image_id': names[names != ''].map(strip_image_extension),

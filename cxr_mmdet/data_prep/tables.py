@@ -25,7 +25,7 @@ import os
 import re
 import zlib
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -46,12 +46,14 @@ VINBIG_COLUMNS: tuple[str, ...] = ('image_id', 'class_name', 'rad_id', 'x_min',
                                    'y_min', 'x_max', 'y_max')
 
 
-def _read_csv_as_text(path: str | os.PathLike) -> pd.DataFrame:
+def _read_csv_as_text(path: str | os.PathLike,
+                      required: Iterable[str] = ()) -> pd.DataFrame:
     """Read a CSV (optionally gzipped) with every cell as stripped text.
 
     Raises:
         ValueError: naming the file, when it is missing, empty, truncated
-            (a ``.gz`` cut short) or not parseable as CSV.
+            (a ``.gz`` cut short), not parseable as CSV or lacks a column
+            of ``required`` (naming them and the file's columns).
     """
     name = os.fspath(path)
     if not os.path.isfile(path):
@@ -72,6 +74,9 @@ def _read_csv_as_text(path: str | os.PathLike) -> pd.DataFrame:
                          f'truncated or corrupt: {type(err).__name__}: '
                          f'{err}') from err
     frame.columns = [str(c).strip() for c in frame.columns]
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise _missing_columns_error(path, missing, frame.columns)
     return frame
 
 
@@ -155,11 +160,12 @@ def read_nih_patient_ids(path: str | os.PathLike) -> dict[str, str]:
     Raises:
         ValueError: If the file lacks ``Image Index`` or ``Patient ID``.
     """
-    frame = _read_csv_as_text(path)
-    required = (NIH_ID_COLUMN, NIH_PATIENT_COLUMN)
-    missing = [c for c in required if c not in frame.columns]
-    if missing:
-        raise _missing_columns_error(path, missing, frame.columns)
+    return _nih_patient_ids(
+        _read_csv_as_text(path, (NIH_ID_COLUMN, NIH_PATIENT_COLUMN)))
+
+
+def _nih_patient_ids(frame: pd.DataFrame) -> dict[str, str]:
+    """``Image Index -> Patient ID`` of the rows naming both."""
     names = frame[NIH_ID_COLUMN].str.strip()
     patients = frame[NIH_PATIENT_COLUMN].map(normalise_patient_id)
     keep = (names != '') & (patients != '')
@@ -205,13 +211,8 @@ def read_nih_boxes(
         ValueError: If a required column is missing (naming file and
             columns) or the file is not CSV.
     """
-    frame = _read_csv_as_text(path)
+    frame = _read_csv_as_text(path, (NIH_ID_COLUMN, NIH_LABEL_COLUMN))
     columns = list(frame.columns)
-    missing = [
-        c for c in (NIH_ID_COLUMN, NIH_LABEL_COLUMN) if c not in columns
-    ]
-    if missing:
-        raise _missing_columns_error(path, missing, columns)
     xywh = _nih_box_columns(path, columns)
     names = frame[NIH_ID_COLUMN].astype(str).str.strip()
     labels = frame[NIH_LABEL_COLUMN].astype(str).str.strip()
@@ -257,10 +258,7 @@ def read_vinbig_rows(path: str | os.PathLike) -> tuple[pd.DataFrame, Counter]:
         ValueError: If a required column is missing (naming file and
             columns) or the file is not CSV.
     """
-    frame = _read_csv_as_text(path)
-    missing = [c for c in VINBIG_COLUMNS if c not in frame.columns]
-    if missing:
-        raise _missing_columns_error(path, missing, frame.columns)
+    frame = _read_csv_as_text(path, VINBIG_COLUMNS)
     ids = frame['image_id'].astype(str).str.strip()
     labels = frame['class_name'].astype(str).str.strip()
     readers = frame['rad_id'].astype(str).str.strip()

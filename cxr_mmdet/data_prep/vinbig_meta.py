@@ -12,7 +12,7 @@ import os
 import numpy as np
 import pandas as pd
 
-from .tables import _missing_columns_error, _read_csv_as_text
+from .tables import _read_csv_as_text
 
 META_COLUMNS: tuple[str, ...] = ('image_id', 'dim0', 'dim1')
 
@@ -26,10 +26,7 @@ def read_vinbig_meta(
             not a positive finite number or whose image id repeats (naming
             the file, the row and the value).
     """
-    frame = _read_csv_as_text(path)
-    missing = [c for c in META_COLUMNS if c not in frame.columns]
-    if missing:
-        raise _missing_columns_error(path, missing, frame.columns)
+    frame = _read_csv_as_text(path, META_COLUMNS)
     ids = frame['image_id'].str.strip()
     dims = frame[['dim0', 'dim1']].apply(pd.to_numeric, errors='coerce')
     values = dims.to_numpy(float)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cxr_mmdet.classes import CXR_CLASSES
+from cxr_mmdet.evaluation.functional import box_iou
 
 #: Appearance of each class inside its box: a filled bright ellipse; a
 #: bright elliptical ring with a dark band inside; vertical stripes; a dark
@@ -286,22 +287,6 @@ def to_dicom_pixels(image: np.ndarray, photometric: str,
     return stored, (lo + hi) / 2 + 0.5, float(hi - lo + 1)
 
 
-def box_iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
-    """IoU of two ``(x1, y1, x2, y2)`` boxes.
-
-    >>> box_iou((0, 0, 2, 2), (1, 0, 3, 2))
-    0.3333333333333333
-    """
-    iw = min(a[2], b[2]) - max(a[0], b[0])
-    ih = min(a[3], b[3]) - max(a[1], b[1])
-    if iw <= 0 or ih <= 0:
-        return 0.0
-    inter = iw * ih
-    union = ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) -
-             inter)
-    return inter / union if union > 0 else 0.0
-
-
 def merge_reader_boxes(boxes: list[tuple[float, float, float, float]],
                        iou_thr: float = 0.4
                        ) -> list[tuple[float, float, float, float]]:
@@ -319,11 +304,11 @@ def merge_reader_boxes(boxes: list[tuple[float, float, float, float]],
     means: list[tuple[float, ...]] = []
     for box in boxes:
         box = tuple(float(v) for v in box)
-        best, best_iou = -1, iou_thr
-        for k, mean in enumerate(means):
-            iou = box_iou(box, mean)
-            if iou > best_iou:
-                best, best_iou = k, iou
+        best = -1
+        if means:
+            ious = box_iou([box], means)[0]
+            if ious.max() > iou_thr:
+                best = int(np.argmax(ious))  # the first of the best
         if best < 0:
             groups.append([box])
             means.append(box)

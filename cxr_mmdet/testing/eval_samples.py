@@ -31,10 +31,6 @@ def synthetic_eval_samples(num_images: int = 1000,
         neg_fraction: Share of images without ground truth.
         seed: Seed.
     """
-    import torch
-    from mmdet.structures import DetDataSample
-    from mmdet.structures.bbox import HorizontalBoxes
-    from mmengine.structures import InstanceData
     rng = np.random.default_rng(seed)
     num_classes = len(CXR_CLASSES)
     samples = []
@@ -62,33 +58,76 @@ def synthetic_eval_samples(num_images: int = 1000,
                                        pred_boxes[:, :2] + 1)
         scores = np.sort(rng.uniform(0.02, 1.0, dets_per_image))[::-1]
         img_id = f'synthetic_{k:05d}'
-        sample = DetDataSample(
-            metainfo=dict(
-                img_id=img_id,
+        samples.append(
+            eval_sample(
+                img_id,
+                size,
+                gt_boxes,
+                gt_labels,
+                img_labels, (pred_boxes, scores, pred_labels),
                 img_path=f'VOC2007/JPEGImages/{img_id}.png',
-                ori_shape=(size, size),
-                img_shape=(size, size),
-                scale_factor=(1.0, 1.0),
-                instances=[
-                    dict(
-                        bbox=[float(v) for v in box],
-                        bbox_label=int(label),
-                        ignore_flag=0)
-                    for box, label in zip(gt_boxes, gt_labels)
-                ],
-                img_labels=img_labels))
-        gt = InstanceData()
-        gt.bboxes = HorizontalBoxes(torch.from_numpy(gt_boxes))
-        gt.labels = torch.from_numpy(gt_labels.astype(np.int64))
-        sample.gt_instances = gt
-        ignored = InstanceData()
-        ignored.bboxes = HorizontalBoxes(torch.zeros(0, 4))
-        ignored.labels = torch.zeros(0, dtype=torch.int64)
-        sample.ignored_instances = ignored
-        pred = InstanceData()
-        pred.bboxes = torch.from_numpy(pred_boxes.astype(np.float32))
-        pred.scores = torch.from_numpy(scores.astype(np.float32).copy())
-        pred.labels = torch.from_numpy(pred_labels.astype(np.int64))
-        sample.pred_instances = pred
-        samples.append(sample)
+                scale_factor=(1.0, 1.0)))
     return samples
+
+
+def eval_sample(img_id,
+                size: int,
+                gt_boxes,
+                gt_labels,
+                img_labels,
+                preds: tuple | None = None,
+                **metainfo):
+    """One image as the test pipeline packs it and ``model.test_step``
+    fills it.
+
+    Args:
+        img_id: Image id; ``img_path`` is ``<img_id>.png`` unless
+            ``metainfo`` names one.
+        size: Image side (``ori_shape`` and ``img_shape``).
+        gt_boxes: (G, 4) boxes ``x1, y1, x2, y2``.
+        gt_labels: (G,) class indices.
+        img_labels: 0/1 list, one per class.
+        preds: ``(boxes (K, 4), scores (K,), labels (K,))`` for
+            ``pred_instances``, or None for none.
+        metainfo: More metainfo (``scale_factor``, ``ignored_labels``...).
+
+    Returns:
+        DetDataSample: metainfo ``img_id``, ``img_path``, ``ori_shape``,
+        ``img_shape``, ``instances`` (what ``CocoMetric(ann_file=None)``
+        reads), ``img_labels`` (what ``CXRROCMetric`` reads) and
+        ``metainfo``; ``gt_instances`` and empty ``ignored_instances``
+        (``HorizontalBoxes``, what ``VOCMetric`` reads).
+    """
+    import torch
+    from mmdet.structures import DetDataSample
+    from mmdet.structures.bbox import HorizontalBoxes
+    from mmengine.structures import InstanceData
+    gt_boxes = np.asarray(gt_boxes, np.float32).reshape(-1, 4)
+    gt_labels = np.asarray(gt_labels, np.int64).reshape(-1)
+    metainfo.setdefault('img_path', f'{img_id}.png')
+    sample = DetDataSample(
+        metainfo=dict(
+            img_id=img_id,
+            ori_shape=(size, size),
+            img_shape=(size, size),
+            instances=[
+                dict(
+                    bbox=[float(v) for v in box],
+                    bbox_label=int(label),
+                    ignore_flag=0) for box, label in zip(gt_boxes, gt_labels)
+            ],
+            img_labels=list(img_labels),
+            **metainfo))
+    sample.gt_instances = InstanceData(
+        bboxes=HorizontalBoxes(torch.from_numpy(gt_boxes)),
+        labels=torch.from_numpy(gt_labels))
+    sample.ignored_instances = InstanceData(
+        bboxes=HorizontalBoxes(torch.zeros(0, 4)),
+        labels=torch.zeros(0, dtype=torch.int64))
+    if preds is not None:
+        boxes, scores, labels = (np.asarray(p) for p in preds)
+        sample.pred_instances = InstanceData(
+            bboxes=torch.from_numpy(boxes.astype(np.float32).reshape(-1, 4)),
+            scores=torch.from_numpy(scores.astype(np.float32).copy()),
+            labels=torch.from_numpy(labels.astype(np.int64)))
+    return sample

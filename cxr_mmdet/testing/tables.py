@@ -20,3 +20,13 @@ def assumed_sizes(tables: dict) -> dict:
         for i, x, y in zip(extent.index, extent['x1'], extent['y1'])
     })
     return sizes
+
+
+def write_vinbig_csv(path, rows) -> None:
+    """Write a VinBigData ``train.csv``: one row per box, ``(image_id,
+    class_name, rad_id, x_min, y_min, x_max, y_max)`` (empty coordinates
+    for ``No finding``)."""
+    import pandas as pd
+
+    from ..data_prep.tables import VINBIG_COLUMNS
+    pd.DataFrame(rows, columns=list(VINBIG_COLUMNS)).to_csv(path, index=False)

@@ -99,6 +99,34 @@ def _mark_epochs(ax, epochs: Sequence[int], label: str) -> None:
             epoch, color='0.5', ls=':', lw=1, label=label if k == 0 else None)
 
 
+def _plot_series(xs: Sequence[int], series: Mapping[str, Sequence[float]],
+                 out_file: str | Path, ckpt_epochs: Sequence[int],
+                 x_name: str, style: Mapping[str, dict], empty: str,
+                 ylabel: str, title: str, ylim: tuple | None = None) -> Path:
+    """One line per series over ``xs``, checkpoints as dotted lines.
+
+    ``style`` maps a series key to extra ``ax.plot`` keywords (``label``,
+    ``lw``, ``marker``, ...); ``empty`` is written when there is no series.
+    """
+    fig = _new_figure()
+    ax = fig.add_subplot()
+    for i, (key, values) in enumerate(series.items()):
+        ax.plot(xs, values, color=f'C{i % 10}', **style[key])
+    if not series:
+        _no_data(ax, empty)
+    _mark_epochs(ax, ckpt_epochs, 'checkpoint')
+    if ylim is not None:
+        ax.set_ylim(*ylim)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel(x_name)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    if series or ckpt_epochs:
+        ax.legend(fontsize=8)
+    return _save(fig, out_file)
+
+
 def plot_loss_curves(xs: Sequence[int],
                      losses: Mapping[str, Sequence[float]],
                      out_file: str | Path,
@@ -114,28 +142,17 @@ def plot_loss_curves(xs: Sequence[int],
         ckpt_epochs: epochs with a checkpoint, drawn as dotted lines.
         x_name: x axis name.
     """
-    fig = _new_figure()
-    ax = fig.add_subplot()
-    for i, (key, values) in enumerate(losses.items()):
-        ax.plot(
-            xs,
-            values,
+    style = {
+        key: dict(
             marker='o' if len(xs) < 30 else None,
             ms=3,
             lw=2.5 if key == 'loss' else 1.2,
-            color=f'C{i % 10}',
             label=key)
-    if not losses:
-        _no_data(ax, 'no training loss logged')
-    _mark_epochs(ax, ckpt_epochs, 'checkpoint')
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_xlabel(x_name)
-    ax.set_ylabel('loss (mean of the logged values)')
-    ax.set_title('training loss')
-    ax.grid(alpha=0.3)
-    if losses or ckpt_epochs:
-        ax.legend(fontsize=8)
-    return _save(fig, out_file)
+        for key in losses
+    }
+    return _plot_series(xs, losses, out_file, ckpt_epochs, x_name, style,
+                        'no training loss logged',
+                        'loss (mean of the logged values)', 'training loss')
 
 
 def plot_metric_curves(steps: Sequence[int],
@@ -155,29 +172,13 @@ def plot_metric_curves(steps: Sequence[int],
         x_name: x axis name.
     """
     labels = labels or {}
-    fig = _new_figure()
-    ax = fig.add_subplot()
-    for i, (key, values) in enumerate(metrics.items()):
-        ax.plot(
-            steps,
-            values,
-            marker='o',
-            ms=3,
-            lw=1.5,
-            color=f'C{i % 10}',
-            label=labels.get(key, key))
-    if not metrics:
-        _no_data(ax, 'no validation metric logged')
-    _mark_epochs(ax, ckpt_epochs, 'checkpoint')
-    ax.set_ylim(0, 1.02)
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_xlabel(x_name)
-    ax.set_ylabel('metric')
-    ax.set_title('validation metrics')
-    ax.grid(alpha=0.3)
-    if metrics or ckpt_epochs:
-        ax.legend(fontsize=8)
-    return _save(fig, out_file)
+    style = {
+        key: dict(marker='o', ms=3, lw=1.5, label=labels.get(key, key))
+        for key in metrics
+    }
+    return _plot_series(steps, metrics, out_file, ckpt_epochs, x_name, style,
+                        'no validation metric logged', 'metric',
+                        'validation metrics', ylim=(0, 1.02))
 
 
 def plot_per_class(classes: Sequence[str],

@@ -118,34 +118,30 @@ def collect_per_class(work_dir: Path, val: list[dict], roc: dict | None,
             messages.append(f'per_class.png: skipped {path}: {e}')
             values = {}
     latest = _latest_val_values(val)
+
+    def logged(key_of) -> dict:
+        return {n: latest[key_of(n)] for n in names if key_of(n) in latest}
+
+    # metric -> (class -> value, why there is none)
+    found: dict[str, tuple[dict, str]] = {}
     if 'AP' not in values:
-        ap = {
-            n: latest[f'coco/{n}_precision']
-            for n in names if f'coco/{n}_precision' in latest
-        }
-        if ap:
-            values['AP'] = ap
-        else:
-            messages.append('per_class.png: no per-class AP (no '
-                            'per_class.json with "AP" in the work dir and '
-                            'no classwise coco/<class>_precision logged)')
+        found['AP'] = (logged(lambda n: f'coco/{n}_precision'),
+                       'no per-class AP (no per_class.json with "AP" in the '
+                       'work dir and no classwise coco/<class>_precision '
+                       'logged)')
     if 'AUC' not in values:
-        if roc:
-            auc = {
-                n: c['auc']
-                for n, c in roc['classes'].items()
-                if _finite(c.get('auc')) is not None
-            }
+        auc = {
+            n: c['auc']
+            for n, c in roc['classes'].items()
+            if _finite(c.get('auc')) is not None
+        } if roc else logged(lambda n: f'cxr/AUC_{class_key(n)}')
+        found['AUC'] = (auc, 'no per-class AUC (no ROC JSON and no '
+                        'cxr/AUC_<class> logged)')
+    for metric, (per_class, why) in found.items():
+        if per_class:
+            values[metric] = per_class
         else:
-            auc = {
-                n: latest[f'cxr/AUC_{class_key(n)}']
-                for n in names if f'cxr/AUC_{class_key(n)}' in latest
-            }
-        if auc:
-            values['AUC'] = auc
-        else:
-            messages.append('per_class.png: no per-class AUC (no ROC JSON '
-                            'and no cxr/AUC_<class> logged)')
+            messages.append(f'per_class.png: {why}')
     order = [m for m in PER_CLASS_METRICS if m in values]
     order += sorted(m for m in values if m not in order)
     values = {m: values[m] for m in order}

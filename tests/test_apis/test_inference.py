@@ -7,12 +7,11 @@ import pickle
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from cxr_mmdet.data_prep import PrepareConfig, prepare_dataset
 from cxr_mmdet.data_prep.image_io import read_image_uint8, resize_to_square
-from cxr_mmdet.testing import write_dicom, write_png
+from cxr_mmdet.testing import write_dicom, write_png, write_vinbig_csv
 from tests.test_reliability.conftest import write_tiny_config
 from tests.test_reliability.test_bad_inputs_round2 import (_build_model,
                                                            save_checkpoint)
@@ -46,13 +45,7 @@ def _raw(root: Path) -> dict[str, Path]:
             root / 'vinbig' / f'{image_id}.dicom', pixels, 'MONOCHROME2')
         rows.append((image_id, 'Cardiomegaly', 'R1', w // 3, h // 3,
                      2 * w // 3, h // 2))
-    pd.DataFrame(
-        rows,
-        columns=[
-            'image_id', 'class_name', 'rad_id', 'x_min', 'y_min', 'x_max',
-            'y_max'
-        ]).to_csv(
-            root / 'train.csv', index=False)
+    write_vinbig_csv(root / 'train.csv', rows)
     return originals
 
 

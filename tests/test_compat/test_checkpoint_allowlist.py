@@ -10,55 +10,36 @@ import pickle
 import pytest
 import torch
 import torch.nn as nn
-from mmengine.model import BaseModel
-from mmengine.runner import Runner, load_checkpoint
-from torch.utils.data import Dataset
+from mmengine.runner import load_checkpoint
 
 import cxr_mmdet  # noqa: F401
 from cxr_mmdet.compat import install_checkpoint_allowlist
+from cxr_mmdet.testing import ToyDataset, ToyRegressor, toy_runner
 
 
-class ToyModel(BaseModel):
+class ToyModel(ToyRegressor):
 
     def __init__(self):
         super().__init__()
         self.linear = nn.Linear(2, 1)
 
-    def forward(self, inputs, labels, mode='tensor'):
-        out = self.linear(inputs)
-        if mode == 'loss':
-            return dict(loss=((out - labels)**2).mean())
-        return out
+    def predict_tensor(self, inputs):
+        return self.linear(inputs)
 
 
-class ToyDataset(Dataset):
-    metainfo = dict()
-
-    def __len__(self):
-        return 8
-
-    def __getitem__(self, idx):
-        x = torch.tensor([float(idx), 1.0])
-        return dict(inputs=x, labels=x.sum(0, keepdim=True))
+def _sample(idx):
+    return torch.tensor([float(idx), 1.0])
 
 
-def _runner(work_dir, **kwargs):
-    return Runner(
-        model=ToyModel(),
-        work_dir=str(work_dir),
-        train_dataloader=dict(
-            dataset=ToyDataset(),
-            sampler=dict(type='DefaultSampler', shuffle=True),
-            collate_fn=dict(type='default_collate'),
-            batch_size=4,
-            num_workers=0),
-        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.01,
-                                          momentum=0.9)),
+def _runner(work_dir, epochs=1, **kwargs):
+    dataset = ToyDataset(8, _sample, lambda x: x.sum(0, keepdim=True))
+    return toy_runner(
+        work_dir,
+        ToyModel(),
+        dataset,
+        epochs,
         param_scheduler=dict(type='MultiStepLR', milestones=[1]),
-        train_cfg=dict(by_epoch=True, max_epochs=kwargs.pop('epochs', 1)),
         default_hooks=dict(logger=dict(type='LoggerHook', interval=1)),
-        default_scope='mmengine',
-        randomness=dict(seed=0),
         **kwargs)
 
 

@@ -20,7 +20,7 @@ from PIL import Image
 
 from cxr_mmdet.classes import CXR_CLASSES
 
-from cxr_mmdet.testing import write_dicom, write_png
+from cxr_mmdet.testing import write_dicom, write_png, write_vinbig_csv
 
 TOOL = (Path(__file__).resolve().parents[2] / 'tools' / 'dataset_converters' /
         'prepare_data.py')
@@ -100,10 +100,7 @@ def raw_data(tmp_path):
         write_png(root / 'nih' / 'images_001' / 'images' / f'{name}.png',
                   rng.integers(0, 255, (NIH_H, NIH_W), dtype=np.uint8))
     vin_csv = root / 'train.csv'
-    pd.DataFrame(
-        _vinbig_rows(),
-        columns=['image_id', 'class_name', 'rad_id', 'x_min', 'y_min',
-                 'x_max', 'y_max']).to_csv(vin_csv, index=False)
+    write_vinbig_csv(vin_csv, _vinbig_rows())
     # MONOCHROME1: low raw values are bright; the left half is the lesion
     raw = np.full((V1_H, V1_W), 3000, dtype=np.uint16)
     raw[:, :V1_W // 2] = 100

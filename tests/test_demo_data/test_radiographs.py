@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from cxr_mmdet.classes import CXR_CLASSES
-from cxr_mmdet.demo_data.radiographs import (LESION_STYLES, Lesion, box_iou,
+from cxr_mmdet.demo_data.radiographs import (LESION_STYLES, Lesion,
                                              merge_reader_boxes, paint_lesions,
                                              render_anatomy, render_radiograph,
                                              to_dicom_pixels, to_uint8)
@@ -146,9 +146,3 @@ def test_merge_reader_boxes_groups_overlapping_readers():
     # a high threshold keeps them apart
     assert len(merge_reader_boxes(readers, iou_thr=0.95)) == 4
     assert merge_reader_boxes([]) == []
-
-
-def test_box_iou():
-    assert box_iou((0, 0, 10, 10), (0, 0, 10, 10)) == 1.0
-    assert box_iou((0, 0, 10, 10), (10, 10, 20, 20)) == 0.0
-    assert box_iou((0, 0, 10, 10), (5, 0, 15, 10)) == pytest.approx(1 / 3)

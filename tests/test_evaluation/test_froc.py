@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from cxr_mmdet.evaluation.functional import (FROC_FP_RATES, box_iou,
-                                             froc_curve, froc_score,
-                                             match_detections, sensitivity_at)
+                                             froc_score, match_detections,
+                                             sensitivity_at)
 from cxr_mmdet.evaluation.functional.froc import froc_entries
 
 
@@ -69,11 +69,13 @@ def test_entries_curve_and_score_of_the_hand_made_case():
     assert entries['num_ignored'] == 1  # the .8 repeat hit of a1
     assert (entries['num_lesions'], entries['num_images']) == (4, 2)
     # sorted: .9 TP, .7 TP, .6 FP, .5 FP, .3 TP, .2 FP; 4 lesions, 2 images
-    fppi, sens, thr = froc_curve(*case)
-    np.testing.assert_allclose(fppi, [0, 0, 0, 0.5, 1, 1, 1.5])
-    np.testing.assert_allclose(sens, [0, .25, .5, .5, .5, .75, .75])
-    np.testing.assert_allclose(thr, [np.inf, .9, .7, .6, .5, .3, .2])
     out = froc_score(*case)
+    np.testing.assert_allclose(out['fp_per_image'],
+                               [0, 0, 0, 0.5, 1, 1, 1.5])
+    np.testing.assert_allclose(out['sensitivity'],
+                               [0, .25, .5, .5, .5, .75, .75])
+    np.testing.assert_allclose(out['thresholds'],
+                               [np.inf, .9, .7, .6, .5, .3, .2])
     # 1/8, 1/4: on the flat segment (0, .5)-(.5, .5) -> .5; 1/2 -> .5;
     # 1: two points at 1 FP/image, the last one (.75) is read; 2, 4, 8:
     # past the last point (1.5, .75) -> .75
@@ -168,8 +170,9 @@ def test_perfect_empty_and_lesion_free_cases():
     no_lesion = froc_score(gt, [[0.9], [0.8, 0.7]], gl, empty, [[], []])
     assert math.isnan(no_lesion['froc'])
     assert no_lesion['num_lesions'] == 0
-    with pytest.raises(ValueError, match='at least one lesion'):
-        froc_curve(gt, [[0.9], [0.8, 0.7]], gl, empty, [[], []])
+    # no lesion: the curve is its first point alone
+    assert no_lesion['fp_per_image'].tolist() == [0.0]
+    assert no_lesion['sensitivity'].tolist() == [0.0]
 
 
 def test_many_false_positives_before_the_lesion():

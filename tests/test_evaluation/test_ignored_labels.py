@@ -8,15 +8,13 @@ from __future__ import annotations
 import logging
 
 import pytest
-import torch
 from mmengine.evaluator import Evaluator
 from mmengine.logging import MMLogger
-from mmengine.structures import InstanceData
 
 from cxr_mmdet.classes import CXR_CLASSES, CXR_PALETTE
 from cxr_mmdet.evaluation.metrics import (CXRCocoMetric, CXRROCMetric,
                                           CXRVOCMetric)
-from mmdet.structures import DetDataSample
+from cxr_mmdet.testing import eval_sample
 
 META = dict(classes=CXR_CLASSES, palette=CXR_PALETTE)
 EFFUSION = CXR_CLASSES.index('Pleural effusion')
@@ -27,29 +25,13 @@ def sample(index, gt_boxes, box, score, img_labels, ignored_labels):
     flags = [0] * len(CXR_CLASSES)
     for c in img_labels:
         flags[c] = 1
-    s = DetDataSample(
-        metainfo=dict(
-            img_id=index,
-            img_path=f'img_{index}.png',
-            ori_shape=(100, 100),
-            img_shape=(100, 100),
-            # what CocoMetric reads without a COCO json
-            instances=[
-                dict(bbox=b, bbox_label=EFFUSION, ignore_flag=0)
-                for b in gt_boxes
-            ],
-            img_labels=flags,
-            ignored_labels=ignored_labels))
-    s.gt_instances = InstanceData(
-        bboxes=torch.tensor(gt_boxes, dtype=torch.float32).reshape(-1, 4),
-        labels=torch.full((len(gt_boxes), ), EFFUSION, dtype=torch.long))
-    s.ignored_instances = InstanceData(
-        bboxes=torch.zeros(0, 4), labels=torch.zeros(0, dtype=torch.long))
-    s.pred_instances = InstanceData(
-        bboxes=torch.tensor([box], dtype=torch.float32),
-        scores=torch.tensor([score]),
-        labels=torch.tensor([EFFUSION]))
-    return s
+    return eval_sample(
+        index,
+        100,
+        gt_boxes, [EFFUSION] * len(gt_boxes),
+        flags, ([box], [score], [EFFUSION]),
+        img_path=f'img_{index}.png',
+        ignored_labels=ignored_labels)
 
 
 def case(with_ignored_labels: bool):

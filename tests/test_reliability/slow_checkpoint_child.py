@@ -24,57 +24,35 @@ import time
 
 import torch
 import torch.nn as nn
-from mmengine.model import BaseModel
-from torch.utils.data import Dataset
 
 TARGETS = ('epoch_2.pth', 'ckpt.pth')
 
 
-class BigModel(BaseModel):
-    """A linear model with a few MB of weights."""
-
-    def __init__(self):
-        super().__init__()
-        self.linear = nn.Linear(512, 512)
-
-    def forward(self, inputs, labels, mode='tensor'):
-        out = self.linear(inputs).mean(dim=1, keepdim=True)
-        if mode == 'loss':
-            return dict(loss=((out - labels)**2).mean())
-        return out
-
-
-class ToyDataset(Dataset):
-    metainfo = dict()
-
-    def __len__(self):
-        return 8
-
-    def __getitem__(self, idx):
-        x = torch.full((512, ), float(idx) / 8)
-        return dict(inputs=x, labels=x[:1])
-
-
 def build_runner(work_dir: str, epochs: int = 3, **kwargs):
-    """The toy Runner of the ``train`` scenario."""
-    from mmengine.runner import Runner
-    return Runner(
-        model=BigModel(),
-        work_dir=work_dir,
-        train_dataloader=dict(
-            dataset=ToyDataset(),
-            sampler=dict(type='DefaultSampler', shuffle=False),
-            collate_fn=dict(type='default_collate'),
-            batch_size=4,
-            num_workers=0),
-        optim_wrapper=dict(optimizer=dict(type='SGD', lr=1e-3, momentum=0.9)),
-        train_cfg=dict(by_epoch=True, max_epochs=epochs),
-        default_hooks=dict(
-            logger=dict(type='LoggerHook', interval=1),
-            checkpoint=dict(type='CheckpointHook', interval=1)),
-        default_scope='mmengine',
-        experiment_name=f'toy_{work_dir}_{os.getpid()}_{time.time()}',
-        randomness=dict(seed=0),
+    """The toy Runner of the ``train`` scenario. It imports ``cxr_mmdet``
+    (which installs the atomic save), so the ``upstream`` control, which
+    must run mmengine alone, never calls it."""
+    from cxr_mmdet.testing import ToyDataset, ToyRegressor, toy_runner
+
+    class BigModel(ToyRegressor):
+        """A linear model with a few MB of weights."""
+
+        def __init__(self):
+            super().__init__()
+            self.linear = nn.Linear(512, 512)
+
+        def predict_tensor(self, inputs):
+            return self.linear(inputs).mean(dim=1, keepdim=True)
+
+    dataset = ToyDataset(8, lambda idx: torch.full((512, ), float(idx) / 8),
+                         lambda x: x[:1])
+    return toy_runner(
+        work_dir,
+        BigModel(),
+        dataset,
+        epochs,
+        lr=1e-3,
+        loader=dict(shuffle=False),
         **kwargs)
 
 

@@ -31,7 +31,7 @@ from cxr_mmdet.classes import CXR_CLASSES
 from cxr_mmdet.data_prep import PrepareConfig, prepare_dataset
 from cxr_mmdet.data_prep.image_io import read_image_uint8
 from cxr_mmdet.testing import write_voc_tree
-from cxr_mmdet.testing import write_dicom, write_png
+from cxr_mmdet.testing import write_dicom, write_png, write_vinbig_csv
 
 NIH_SIZE = (64, 48)  # width, height
 VIN_SIZE = (50, 40)
@@ -50,9 +50,6 @@ VIN_ROWS = [
     ('v4', 'Cardiomegaly', 'R3', 10, 10, 40, 30),
     ('v5', 'No finding', 'R1', '', '', '', ''),
 ]
-VIN_COLUMNS = [
-    'image_id', 'class_name', 'rad_id', 'x_min', 'y_min', 'x_max', 'y_max'
-]
 
 
 def write_raw(root: Path) -> None:
@@ -65,9 +62,7 @@ def write_raw(root: Path) -> None:
     for name, *_ in NIH_ROWS:
         write_png(root / 'nih' / name,
                   rng.integers(0, 255, NIH_SIZE[::-1], dtype=np.uint8))
-    pd.DataFrame(
-        VIN_ROWS, columns=VIN_COLUMNS).to_csv(
-            root / 'train.csv', index=False)
+    write_vinbig_csv(root / 'train.csv', VIN_ROWS)
     for name in ('v1', 'v2', 'v3', 'v5'):
         write_png(root / 'vinbig' / f'{name}.png',
                   rng.integers(0, 255, VIN_SIZE[::-1], dtype=np.uint8))

@@ -27,7 +27,7 @@ from cxr_mmdet.data_prep import pipeline as pipeline_module
 from cxr_mmdet.data_prep import prepare_dataset
 from cxr_mmdet.data_prep.stages import ResizedExportError
 from cxr_mmdet.utils.atomic_io import FolderLockedError
-from cxr_mmdet.testing import write_png
+from cxr_mmdet.testing import write_png, write_vinbig_csv
 
 NIH_LABELS = ('Cardiomegaly', 'Effusion', 'Mass', 'Infiltrate')
 VIN_LABELS = ('Pleural thickening', 'Pulmonary fibrosis', 'Nodule/Mass',
@@ -56,13 +56,7 @@ def write_raw(root: Path) -> dict:
             rows.append((image, 'No finding', 'R1', '', '', '', ''))
         write_png(root / 'vinbig' / f'{image}.png',
                   rng.integers(0, 255, SIZE[::-1], dtype=np.uint8))
-    pd.DataFrame(
-        rows,
-        columns=[
-            'image_id', 'class_name', 'rad_id', 'x_min', 'y_min', 'x_max',
-            'y_max'
-        ]).to_csv(
-            root / 'train.csv', index=False)
+    write_vinbig_csv(root / 'train.csv', rows)
     return dict(
         nih_csv=str(root / 'BBox_List_2017.csv'),
         nih_images=str(root / 'nih'),

@@ -1,7 +1,8 @@
 # Six-class chest X-ray data in the Pascal VOC layout written by
 # tools/dataset_converters/prepare_data.py: data_root/VOC2007/
-# {Annotations,ImageSets/Main,JPEGImages}. Images are already 300x300 PNGs. Training reads train.txt,
-# validation (best checkpoint, LR plateau) val.txt, testing test.txt.
+# {Annotations,ImageSets/Main,JPEGImages}. Images are already 300x300 PNGs.
+# Training reads train.txt, validation (best checkpoint, LR plateau)
+# val.txt, testing test.txt.
 dataset_type = 'CXRVOCDataset'
 data_root = 'data/cxr6/VOCdevkit/'
 backend_args = None
@@ -71,20 +72,12 @@ val_dataloader = dict(
         test_mode=True,
         pipeline=test_pipeline,
         backend_args=backend_args))
+# the val loader over test.txt
 test_dataloader = dict(
-    batch_size=1,
-    num_workers=2,
-    persistent_workers=True,
-    drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
+    val_dataloader,
     dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        ann_file='VOC2007/ImageSets/Main/test.txt',
-        data_prefix=dict(sub_data_root='VOC2007/'),
-        test_mode=True,
-        pipeline=test_pipeline,
-        backend_args=backend_args))
+        val_dataloader['dataset'],
+        ann_file='VOC2007/ImageSets/Main/test.txt'))
 
 val_evaluator = [
     # COCO style: mAP@[.5:.95], mAP@.5, mAP@.75, AP and AR by object size,

@@ -10,6 +10,8 @@ from mmdet.registry import DATA_SAMPLERS
 from mmengine.dist import get_dist_info, sync_random_seed
 from torch.utils.data import Sampler
 
+from ..image_labels import image_labels_from_dataset
+
 
 def image_sampling_weights(img_labels: np.ndarray,
                            neg_fraction: float = 0.1) -> np.ndarray:
@@ -58,64 +60,6 @@ def image_sampling_weights(img_labels: np.ndarray,
     if num_neg:
         probs[~positive] = (1.0 - pos_share) / num_neg
     return probs / probs.sum()
-
-
-def image_labels_from_dataset(dataset: Any,
-                              num_classes: int | None = None) -> np.ndarray:
-    """Read, per image, the 0/1 labels of the classes it has boxes of.
-
-    Uses ``dataset.get_data_info(i)['img_labels']`` when present (a 0/1
-    list of length ``num_classes``) minus its ``ignored_labels`` (classes
-    labelled on the image without a box, such as NIH findings from
-    ``Finding Labels``: nothing of them reaches the head), else the set of
-    ``bbox_label`` of the image's non-ignored ``instances``.
-
-    Args:
-        dataset: An mmengine-style dataset.
-        num_classes (int, optional): Number of classes; defaults to
-            ``len(dataset.metainfo['classes'])``.
-
-    Returns:
-        np.ndarray: uint8 array of shape (len(dataset), num_classes).
-    """
-    if num_classes is None:
-        classes = getattr(dataset, 'metainfo', {}).get('classes')
-        if not classes:
-            raise ValueError(
-                'num_classes is not given and the dataset '
-                f'{type(dataset).__name__} has no metainfo["classes"]')
-        num_classes = len(classes)
-    labels = np.zeros((len(dataset), num_classes), dtype=np.uint8)
-    for idx in range(len(dataset)):
-        info = dataset.get_data_info(idx)
-        img_labels = info.get('img_labels')
-        if img_labels is not None:
-            row = np.asarray(img_labels)
-            if row.shape != (num_classes, ) or not np.isin(row, (0, 1)).all():
-                raise ValueError(
-                    f'Image {idx} ({info.get("img_path", "?")}): '
-                    f'img_labels must be {num_classes} values 0/1, got '
-                    f'{img_labels!r}')
-            labels[idx] = row
-            for label in info.get('ignored_labels') or ():
-                if not 0 <= int(label) < num_classes:
-                    raise ValueError(
-                        f'Image {idx} ({info.get("img_path", "?")}): '
-                        f'ignored_labels must lie in [0, {num_classes}), '
-                        f'got {label!r}')
-                labels[idx, int(label)] = 0
-            continue
-        for instance in info.get('instances', []):
-            if instance.get('ignore_flag', 0):
-                continue
-            label = int(instance['bbox_label'])
-            if not 0 <= label < num_classes:
-                raise ValueError(
-                    f'Image {idx} ({info.get("img_path", "?")}) has an '
-                    f'instance with bbox_label {label!r} outside '
-                    f'[0, {num_classes}).')
-            labels[idx, label] = 1
-    return labels
 
 
 @DATA_SAMPLERS.register_module()

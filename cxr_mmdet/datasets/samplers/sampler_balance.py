@@ -8,7 +8,8 @@ import numpy as np
 from mmdet.datasets.samplers import ClassAwareSampler
 from mmengine.dataset import DefaultSampler
 
-from .cxr_balanced_sampler import CXRBalancedSampler, image_labels_from_dataset
+from ..image_labels import image_labels_from_dataset
+from .cxr_balanced_sampler import CXRBalancedSampler
 
 
 def sampled_class_frequencies(img_labels: np.ndarray,

@@ -15,11 +15,12 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from torch.utils.data import RandomSampler, SequentialSampler
 
+from cxr_mmdet.datasets.image_labels import count_instances_per_image
 from cxr_mmdet.datasets.samplers.cxr_balanced_sampler import \
     CXRBalancedSampler
 from cxr_mmdet.models.dense_heads.class_weighted_ssd_head import (
-    INVERSE_FREQUENCY, ClassWeightedSSDHead, count_instances_per_image,
-    expected_instances_per_class, inverse_frequency_weights)
+    INVERSE_FREQUENCY, ClassWeightedSSDHead, expected_instances_per_class,
+    inverse_frequency_weights)
 
 #: samplers that draw every image equally often
 UNIFORM_SAMPLERS = (DefaultSampler, InfiniteSampler, RandomSampler,

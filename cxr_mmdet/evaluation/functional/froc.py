@@ -65,7 +65,8 @@ def _as_vector(values, length: int, what: str, dtype) -> np.ndarray:
 
 def box_iou(boxes1, boxes2) -> np.ndarray:
     """IoU of every pair of ``x1, y1, x2, y2`` boxes (continuous
-    coordinates, area = width * height).
+    coordinates, area = width * height): mmdet's ``bbox_overlaps`` in
+    float64.
 
     Args:
         boxes1: (M, 4) boxes.
@@ -78,21 +79,22 @@ def box_iou(boxes1, boxes2) -> np.ndarray:
         >>> box_iou([[0, 0, 2, 2]], [[1, 0, 3, 2], [4, 4, 5, 5]]).tolist()
         [[0.3333333333333333, 0.0]]
     """
-    b1 = _as_boxes(boxes1, 'boxes1', check_order=False)
-    b2 = _as_boxes(boxes2, 'boxes2', check_order=False)
-    # an inverted box (x2 < x1) has no area and overlaps nothing
-    wh1 = np.clip(b1[:, 2:] - b1[:, :2], 0, None)
-    wh2 = np.clip(b2[:, 2:] - b2[:, :2], 0, None)
-    area1 = wh1[:, 0] * wh1[:, 1]
-    area2 = wh2[:, 0] * wh2[:, 1]
-    lt = np.maximum(b1[:, None, :2], b2[None, :, :2])
-    rb = np.minimum(b1[:, None, 2:], b2[None, :, 2:])
-    wh = np.clip(rb - lt, 0, None)
-    inter = wh[..., 0] * wh[..., 1]
-    union = area1[:, None] + area2[None, :] - inter
-    with np.errstate(divide='ignore', invalid='ignore'):
-        iou = np.where(union > 0, inter / union, 0.0)
-    return iou
+    import torch
+    from mmdet.structures.bbox import bbox_overlaps
+
+    def as_tensor(boxes, what):
+        b = _as_boxes(boxes, what, check_order=False)
+        # an inverted box (x2 < x1) has no area and overlaps nothing
+        return torch.from_numpy(
+            np.concatenate([b[:, :2], np.maximum(b[:, 2:], b[:, :2])], 1))
+
+    # eps: the smallest normal float64, so an empty union gives 0 and any
+    # other union divides unchanged
+    iou = bbox_overlaps(
+        as_tensor(boxes1, 'boxes1'),
+        as_tensor(boxes2, 'boxes2'),
+        eps=np.finfo(np.float64).tiny)
+    return iou.numpy()
 
 
 def match_detections(pred_bboxes,
@@ -225,36 +227,11 @@ def froc_entries(
         num_images=num_images)
 
 
-def froc_curve(
-    pred_bboxes: Sequence,
-    pred_scores: Sequence,
-    pred_labels: Sequence,
-    gt_bboxes: Sequence,
-    gt_labels: Sequence,
-    iou_thr: float = 0.4,
-    ignored_labels: Sequence | None = None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """FROC curve over N images.
-
-    Args are those of :func:`froc_entries`.
-
-    Returns:
-        ``(fp_per_image, sensitivity, thresholds)``, each (P,), one point per
-        distinct score of a found lesion or a false positive, from the
-        highest down, after a first point ``(0, 0, inf)`` (nothing kept).
-
-    Raises:
-        ValueError: on malformed input or when there is no lesion at all.
-    """
-    entries = froc_entries(pred_bboxes, pred_scores, pred_labels, gt_bboxes,
-                           gt_labels, iou_thr, ignored_labels)
-    if entries['num_lesions'] == 0:
-        raise ValueError(f'FROC needs at least one lesion, got 0 in '
-                         f'{entries["num_images"]} images')
-    return _curve(entries)
-
-
 def _curve(entries: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(fp_per_image, sensitivity, thresholds)`` of :func:`froc_entries`'
+    output, each (P,): one point per distinct score of a found lesion or a
+    false positive, from the highest down, after a first point
+    ``(0, 0, inf)`` (nothing kept)."""
     found = entries['lesion_scores'][np.isfinite(entries['lesion_scores'])]
     scores = np.r_[found, entries['fp_scores']]
     is_tp = np.r_[np.ones(found.size, bool), np.zeros(

@@ -21,6 +21,8 @@ from mmdet.models.dense_heads import SSDHead
 from mmdet.registry import MODELS
 from torch import Tensor
 
+from cxr_mmdet.datasets.image_labels import count_instances_per_image
+
 #: ``class_weight`` value that asks for weights from the training counts.
 INVERSE_FREQUENCY = 'inverse_frequency'
 
@@ -81,37 +83,6 @@ def inverse_frequency_weights(counts: Sequence[float]) -> list[float]:
     filled = [largest if w is None else w for w in raw]
     mean = sum(filled) / len(filled)
     return [w / mean for w in filled]
-
-
-def count_instances_per_image(dataset: Any, num_classes: int) -> np.ndarray:
-    """Count the non-ignored annotated instances of each class per image.
-
-    Reads ``dataset.get_data_info(i)['instances']`` for every index; each
-    instance dict has ``bbox_label`` and ``ignore_flag`` (mmdet's format).
-    Instances with ``ignore_flag`` set are not counted: mmdet does not
-    train on them either.
-
-    Args:
-        dataset: An mmengine-style dataset (``len`` and ``get_data_info``).
-        num_classes (int): Number of foreground classes.
-
-    Returns:
-        np.ndarray: int64 counts of shape (len(dataset), num_classes).
-    """
-    counts = np.zeros((len(dataset), num_classes), dtype=np.int64)
-    for idx in range(len(dataset)):
-        info = dataset.get_data_info(idx)
-        for instance in info.get('instances', []):
-            if instance.get('ignore_flag', 0):
-                continue
-            label = instance['bbox_label']
-            if not 0 <= int(label) < num_classes:
-                raise ValueError(
-                    f'Image {idx} ({info.get("img_path", "?")}) has an '
-                    f'instance with bbox_label {label!r} outside '
-                    f'[0, {num_classes}).')
-            counts[idx, int(label)] += 1
-    return counts
 
 
 def count_instances_per_class(dataset: Any, num_classes: int) -> list[int]:

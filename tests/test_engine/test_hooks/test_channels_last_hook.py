@@ -5,18 +5,18 @@ from __future__ import annotations
 
 import torch
 import torch.nn as nn
-from mmengine.model import BaseModel
 from mmengine.runner import Runner
-from torch.utils.data import Dataset
 
 import cxr_mmdet  # noqa: F401
 from cxr_mmdet.engine.hooks import ChannelsLastHook, to_channels_last
+from cxr_mmdet.testing import (ToyDataset, ToyRegressor, toy_loader,
+                               toy_runner)
 from mmdet.registry import HOOKS
 
 CL = torch.channels_last
 
 
-class ConvModel(BaseModel):
+class ConvModel(ToyRegressor):
 
     def __init__(self):
         super().__init__()
@@ -25,36 +25,19 @@ class ConvModel(BaseModel):
         self.fc = nn.Linear(4, 1)
         self.seen_layouts = []
 
-    def forward(self, inputs, labels=None, mode='tensor'):
+    def predict_tensor(self, inputs):
         feat = self.bn(self.conv(inputs))
         self.seen_layouts.append(feat.is_contiguous(memory_format=CL))
-        out = self.fc(feat.mean((2, 3)))
-        if mode == 'loss':
-            return dict(loss=((out - labels)**2).mean())
-        if mode == 'predict':
-            return [out]
-        return out
+        return self.fc(feat.mean((2, 3)))
 
 
-class ImageDataset(Dataset):
-    metainfo = dict()
-
-    def __len__(self):
-        return 8
-
-    def __getitem__(self, idx):
-        g = torch.Generator().manual_seed(idx)
-        x = torch.rand(3, 8, 8, generator=g)
-        return dict(inputs=x, labels=x.mean().reshape(1))
+def _sample(idx):
+    g = torch.Generator().manual_seed(idx)
+    return torch.rand(3, 8, 8, generator=g)
 
 
-def _loader():
-    return dict(
-        dataset=ImageDataset(),
-        sampler=dict(type='DefaultSampler', shuffle=False),
-        collate_fn=dict(type='default_collate'),
-        batch_size=4,
-        num_workers=0)
+def _dataset():
+    return ToyDataset(8, _sample, lambda x: x.mean().reshape(1))
 
 
 def test_hook_is_registered_in_mmdet():
@@ -74,16 +57,17 @@ def test_to_channels_last_converts_4d_weights_only_once():
 def test_training_runs_nhwc_and_updates_the_optimised_parameters(tmp_path):
     model = ConvModel()
     before = model.conv.weight.detach().clone()
-    runner = Runner(
-        model=model,
-        work_dir=str(tmp_path),
-        train_dataloader=_loader(),
-        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1, momentum=0.9)),
-        train_cfg=dict(by_epoch=True, max_epochs=2),
+    runner = toy_runner(
+        tmp_path,
+        model,
+        _dataset(),
+        epochs=2,
+        lr=0.1,
+        seed=None,
+        loader=dict(shuffle=False),
         default_hooks=dict(checkpoint=dict(type='CheckpointHook', interval=2)),
         custom_hooks=[dict(type='ChannelsLastHook')],
-        default_scope='mmdet',
-        experiment_name=f'cl_train_{tmp_path.name}')
+        default_scope='mmdet')
     runner.train()
     # every forward saw NHWC features, and the weights the optimiser held
     # are the ones the model uses: training moved them
@@ -107,7 +91,7 @@ def test_test_only_run_converts_after_loading(tmp_path):
     runner = Runner(
         model=model,
         work_dir=str(tmp_path),
-        test_dataloader=_loader(),
+        test_dataloader=toy_loader(_dataset(), shuffle=False),
         test_cfg=dict(),
         test_evaluator=dict(
             type='DumpResults', out_file_path=str(tmp_path / 'out.pkl')),

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import copy
 import json
-import uuid
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -19,7 +18,7 @@ from cxr_mmdet.classes import CXR_CLASSES
 from cxr_mmdet.engine.hooks.class_weight_hook import ClassWeightHook
 from cxr_mmdet.models.dense_heads.class_weighted_ssd_head import (
     ClassWeightedSSDHead, inverse_frequency_weights)
-from cxr_mmdet.testing import get_detector_cfg
+from cxr_mmdet.testing import get_detector_cfg, toy_runner
 
 NUM_CLASSES = len(CXR_CLASSES)
 
@@ -90,20 +89,15 @@ def make_runner(work_dir: Path,
     init_default_scope('mmdet')
     model = copy.deepcopy(SSDLITE)
     model['bbox_head']['class_weight'] = class_weight
-    return Runner(
-        model=model,
-        work_dir=str(work_dir),
-        experiment_name=f'cw_{uuid.uuid4().hex[:8]}',
-        train_dataloader=dict(
-            dataset=TinyDetDataset(images, pipeline=PIPELINE),
-            sampler=dict(type='DefaultSampler', shuffle=False),
-            batch_size=2,
-            num_workers=0),
-        optim_wrapper=dict(optimizer=dict(type='SGD', lr=1e-4, momentum=0.9)),
-        train_cfg=dict(by_epoch=True, max_epochs=max_epochs),
-        default_hooks=dict(
-            checkpoint=dict(type='CheckpointHook', interval=1),
-            logger=dict(type='LoggerHook', interval=1)),
+    return toy_runner(
+        work_dir,
+        model,
+        TinyDetDataset(images, pipeline=PIPELINE),
+        max_epochs,
+        lr=1e-4,
+        seed=None,
+        loader=dict(
+            shuffle=False, batch_size=2, collate_fn='pseudo_collate'),
         custom_hooks=[dict(type='ClassWeightHook')],
         default_scope='mmdet',
         **kwargs)

@@ -20,7 +20,6 @@ class 1: 10 * 0.4 * 1 = 4 -> weights [12/8, 12/4] / 2.25 = [2/3, 4/3].
 from __future__ import annotations
 
 import json
-import uuid
 
 import numpy as np
 import pytest
@@ -31,6 +30,7 @@ from mmengine.runner import Runner
 from cxr_mmdet.engine.hooks.class_weight_hook import (ClassWeightHook,
                                                       sampler_draw)
 from cxr_mmdet.models.dense_heads import expected_instances_per_class
+from cxr_mmdet.testing import get_detector_cfg, toy_runner
 
 CLASSES = ('Cardiomegaly', 'Nodule/Mass')
 BOXES = [[0, 0, 0], [0], [1], []]
@@ -62,50 +62,22 @@ class BoxesDataset(BaseDetDataset):
         ]
 
 
-MODEL = dict(
-    type='SingleStageDetector',
-    data_preprocessor=dict(type='DetDataPreprocessor', pad_size_divisor=1),
-    backbone=dict(type='MobileNetV2', out_indices=(4, 7)),
-    neck=dict(
-        type='SSDNeck',
-        in_channels=(96, 1280),
-        out_channels=(96, 1280, 512, 256, 256, 128),
-        level_strides=(2, 2, 2, 2),
-        level_paddings=(1, 1, 1, 1),
-        l2_norm_scale=None,
-        use_depthwise=True),
-    bbox_head=dict(
-        type='ClassWeightedSSDHead',
-        num_classes=len(CLASSES),
-        class_weight='inverse_frequency',
-        in_channels=(96, 1280, 512, 256, 256, 128),
-        use_depthwise=True,
-        anchor_generator=dict(
-            type='SSDAnchorGenerator',
-            scale_major=False,
-            strides=[16, 32, 64, 107, 160, 320],
-            ratios=[[2, 3], [2, 3], [2, 3], [2, 3], [2, 3], [2, 3]],
-            min_sizes=[48, 100, 150, 202, 253, 304],
-            max_sizes=[100, 150, 202, 253, 304, 320]),
-        bbox_coder=dict(
-            type='DeltaXYWHBBoxCoder',
-            target_means=[.0, .0, .0, .0],
-            target_stds=[0.1, 0.1, 0.2, 0.2])))
+# the SSDLite config's detector with a head for the two classes
+MODEL = get_detector_cfg('ssd/ssdlite_mobilenetv2-scratch_1xb64-300e_cxr6.py')
+MODEL.bbox_head.num_classes = len(CLASSES)
 
 
 def make_runner(work_dir, sampler: dict) -> Runner:
     init_default_scope('mmdet')
-    return Runner(
-        model=MODEL,
-        work_dir=str(work_dir),
-        experiment_name=f'seen_{uuid.uuid4().hex[:8]}',
-        train_dataloader=dict(
-            dataset=BoxesDataset(pipeline=[]),
-            sampler=sampler,
-            batch_size=2,
-            num_workers=0),
-        optim_wrapper=dict(optimizer=dict(type='SGD', lr=1e-4)),
-        train_cfg=dict(by_epoch=True, max_epochs=1),
+    return toy_runner(
+        work_dir,
+        MODEL,
+        BoxesDataset(pipeline=[]),
+        lr=1e-4,
+        momentum=0,
+        seed=None,
+        loader=dict(
+            sampler=sampler, batch_size=2, collate_fn='pseudo_collate'),
         custom_hooks=[dict(type='ClassWeightHook')],
         default_scope='mmdet')
 

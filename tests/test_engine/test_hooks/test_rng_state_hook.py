@@ -9,41 +9,33 @@ import numpy as np
 import pytest
 import torch
 import torch.nn as nn
-from mmengine.model import BaseModel
-from mmengine.runner import Runner
-from torch.utils.data import Dataset
 
 import cxr_mmdet  # noqa: F401
 from cxr_mmdet.engine.hooks import RNGStateHook
 from cxr_mmdet.engine.hooks.rng_state_hook import (capture_rng_state,
                                                    restore_rng_state)
+from cxr_mmdet.testing import ToyDataset, ToyRegressor, toy_runner
 
 
-class NoisyModel(BaseModel):
+class NoisyModel(ToyRegressor):
 
     def __init__(self):
         super().__init__()
         self.linear = nn.Linear(3, 1)
 
-    def forward(self, inputs, labels, mode='tensor'):
+    def predict_tensor(self, inputs):
         # the model draws from torch's generator too (like dropout)
-        out = self.linear(inputs + 0.01 * torch.randn_like(inputs))
-        if mode == 'loss':
-            return dict(loss=((out - labels)**2).mean())
-        return out
+        return self.linear(inputs + 0.01 * torch.randn_like(inputs))
 
 
-class NoisyDataset(Dataset):
+def _noisy_sample(idx):
     """Augments with numpy and python randomness (num_workers=0)."""
-    metainfo = dict()
+    jitter = np.random.uniform(-1, 1) + random.uniform(-1, 1)
+    return torch.tensor([float(idx), 1.0, jitter])
 
-    def __len__(self):
-        return 12
 
-    def __getitem__(self, idx):
-        jitter = np.random.uniform(-1, 1) + random.uniform(-1, 1)
-        x = torch.tensor([float(idx), 1.0, jitter])
-        return dict(inputs=x, labels=x.sum(0, keepdim=True))
+def _sum(x):
+    return x.sum(0, keepdim=True)
 
 
 def _runner(work_dir,
@@ -53,26 +45,17 @@ def _runner(work_dir,
             num_workers=0,
             persistent_workers=False,
             **kwargs):
-    return Runner(
-        model=NoisyModel(),
-        work_dir=str(work_dir),
-        train_dataloader=dict(
-            dataset=NoisyDataset(),
-            sampler=dict(type='DefaultSampler', shuffle=True),
-            collate_fn=dict(type='default_collate'),
-            batch_size=4,
-            num_workers=num_workers,
-            persistent_workers=persistent_workers),
-        optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.001, momentum=0.9)),
-        train_cfg=dict(by_epoch=True, max_epochs=epochs),
-        default_hooks=dict(
-            logger=dict(type='LoggerHook', interval=1),
-            checkpoint=dict(type='CheckpointHook', interval=1)),
-        custom_hooks=[RNGStateHook()] if hooks else [],
-        default_scope='mmengine',
-        experiment_name=f'rng_{work_dir}',
+    return toy_runner(
+        work_dir,
+        NoisyModel(),
+        ToyDataset(12, _noisy_sample, _sum),
+        epochs,
+        lr=0.001,
         # seed None: mmengine draws one (and the sampler's) per runner
-        randomness=dict(seed=seed),
+        seed=seed,
+        loader=dict(
+            num_workers=num_workers, persistent_workers=persistent_workers),
+        custom_hooks=[RNGStateHook()] if hooks else [],
         **kwargs)
 
 

@@ -20,9 +20,8 @@ import cxr_mmdet.engine.hooks.roc_curve_hook  # noqa: F401  (registers)
 import cxr_mmdet.evaluation.metrics  # noqa: F401
 from cxr_mmdet.classes import CXR_CLASSES, CXR_PALETTE, class_key
 from cxr_mmdet.engine.hooks import ROCCurveHook
+from cxr_mmdet.testing import eval_sample
 from cxr_mmdet.visualization.work_dir_plots import plot_work_dir
-from mmdet.structures import DetDataSample
-from mmdet.structures.bbox import HorizontalBoxes
 
 NUM_IMAGES = 10
 
@@ -67,21 +66,14 @@ class ToyCXRDataset(Dataset):
 
     def __getitem__(self, idx):
         im = self.images[idx]
-        sample = DetDataSample(
-            metainfo=dict(
-                img_id=idx,
-                img_path=f'toy_{idx}.png',
-                ori_shape=(256, 256),
-                img_shape=(256, 256),
-                img_labels=im['flags'].tolist(),
-                toy_idx=idx))
-        sample.gt_instances = InstanceData(
-            bboxes=HorizontalBoxes(
-                torch.tensor(im['boxes'], dtype=torch.float32)),
-            labels=torch.tensor(im['labels']))
-        sample.ignored_instances = InstanceData(
-            bboxes=HorizontalBoxes(torch.zeros(0, 4)),
-            labels=torch.zeros(0, dtype=torch.long))
+        sample = eval_sample(
+            idx,
+            256,
+            im['boxes'],
+            im['labels'],
+            im['flags'].tolist(),
+            img_path=f'toy_{idx}.png',
+            toy_idx=idx)
         return dict(inputs=torch.zeros(3, 8, 8), data_samples=sample)
 
 

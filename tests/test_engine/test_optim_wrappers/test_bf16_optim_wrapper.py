@@ -6,19 +6,17 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn as nn
-from mmengine.model import BaseModel
 from mmengine.optim import OptimWrapper
 from mmengine.registry import OPTIM_WRAPPERS
-from mmengine.runner import Runner
-from torch.utils.data import Dataset
 
 import cxr_mmdet  # noqa: F401
 from cxr_mmdet.engine.optim_wrappers import BF16OptimWrapper
 from cxr_mmdet.engine.optim_wrappers import \
     bf16_optim_wrapper as bf16_module
+from cxr_mmdet.testing import ToyDataset, ToyRegressor, toy_runner
 
 
-class TinyConvModel(BaseModel):
+class TinyConvModel(ToyRegressor):
     """A conv and a linear layer; records the dtype the conv computed in."""
 
     def __init__(self):
@@ -27,25 +25,15 @@ class TinyConvModel(BaseModel):
         self.fc = nn.Linear(4, 1)
         self.seen_dtypes = []
 
-    def forward(self, inputs, labels, mode='tensor'):
+    def predict_tensor(self, inputs):
         feat = self.conv(inputs)
         self.seen_dtypes.append(feat.dtype)
-        out = self.fc(feat.mean((2, 3)))
-        if mode == 'loss':
-            return dict(loss=((out.float() - labels)**2).mean())
-        return out
+        return self.fc(feat.mean((2, 3)))
 
 
-class TinyDataset(Dataset):
-    metainfo = dict()
-
-    def __len__(self):
-        return 16
-
-    def __getitem__(self, idx):
-        g = torch.Generator().manual_seed(idx)
-        x = torch.randn(3, 8, 8, generator=g)
-        return dict(inputs=x, labels=x.mean().reshape(1))
+def _sample(idx):
+    g = torch.Generator().manual_seed(idx)
+    return torch.randn(3, 8, 8, generator=g)
 
 
 def _runner(work_dir, epochs, wrapper='BF16OptimWrapper', **kwargs):
@@ -54,24 +42,25 @@ def _runner(work_dir, epochs, wrapper='BF16OptimWrapper', **kwargs):
         optimizer=dict(type='SGD', lr=0.05, momentum=0.9))
     if wrapper == 'BF16OptimWrapper':
         optim_wrapper['enabled'] = kwargs.pop('enabled', True)
-    return Runner(
-        model=TinyConvModel(),
-        work_dir=str(work_dir),
-        train_dataloader=dict(
-            dataset=TinyDataset(),
-            sampler=dict(type='DefaultSampler', shuffle=True),
-            collate_fn=dict(type='default_collate'),
-            batch_size=4,
-            num_workers=0),
+    dataset = ToyDataset(16, _sample, lambda x: x.mean().reshape(1))
+    return toy_runner(
+        work_dir,
+        TinyConvModel(),
+        dataset,
+        epochs,
         optim_wrapper=optim_wrapper,
-        train_cfg=dict(by_epoch=True, max_epochs=epochs),
-        default_hooks=dict(
-            logger=dict(type='LoggerHook', interval=1),
-            checkpoint=dict(type='CheckpointHook', interval=1)),
-        default_scope='mmengine',
-        experiment_name=f'bf16_{work_dir.name}',
-        randomness=dict(seed=0),
         **kwargs)
+
+
+def _resumed(work_dir, source, epochs):
+    """A BF16 run resuming from ``source``'s ``epoch_1.pth``, trained."""
+    runner = _runner(
+        work_dir,
+        epochs,
+        resume=True,
+        load_from=str(source / 'epoch_1.pth'))
+    runner.train()
+    return runner
 
 
 def _weights(runner):
@@ -101,12 +90,7 @@ def test_bf16_training_step_keeps_fp32_state(tmp_path):
 def test_resume_matches_uninterrupted_run(tmp_path):
     full = _runner(tmp_path / 'full', epochs=3)
     full.train()
-    resumed = _runner(
-        tmp_path / 'resumed',
-        epochs=3,
-        resume=True,
-        load_from=str(tmp_path / 'full' / 'epoch_1.pth'))
-    resumed.train()
+    resumed = _resumed(tmp_path / 'resumed', tmp_path / 'full', 3)
     assert resumed.epoch == full.epoch == 3
     a, b = _weights(full), _weights(resumed)
     assert all(torch.equal(a[k], b[k]) for k in a)
@@ -114,12 +98,7 @@ def test_resume_matches_uninterrupted_run(tmp_path):
 
 def test_fp32_checkpoint_resumes_under_bf16(tmp_path):
     _runner(tmp_path / 'fp32', epochs=1, wrapper='OptimWrapper').train()
-    resumed = _runner(
-        tmp_path / 'mixed',
-        epochs=2,
-        resume=True,
-        load_from=str(tmp_path / 'fp32' / 'epoch_1.pth'))
-    resumed.train()
+    resumed = _resumed(tmp_path / 'mixed', tmp_path / 'fp32', 2)
     assert resumed.epoch == 2
     assert set(resumed.model.seen_dtypes) == {torch.bfloat16}
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import warnings
 
 import pytest
@@ -22,79 +23,42 @@ from cxr_mmdet.testing import get_detector_cfg
 
 NUM_CLASSES = len(CXR_CLASSES)
 
-TRAIN_CFG = dict(
-    assigner=dict(
-        type='MaxIoUAssigner',
-        pos_iou_thr=0.5,
-        neg_iou_thr=0.5,
-        min_pos_iou=0.,
-        ignore_iof_thr=-1,
-        gt_max_assign_all=False),
-    sampler=dict(type='PseudoSampler'),
-    smoothl1_beta=1.,
-    allowed_border=-1,
-    pos_weight=-1,
-    neg_pos_ratio=3,
-    debug=False)
-TEST_CFG = dict(
-    nms_pre=1000,
-    nms=dict(type='nms', iou_threshold=0.45),
-    min_bbox_size=0,
-    score_thr=0.02,
-    max_per_img=200)
-BBOX_CODER = dict(
-    type='DeltaXYWHBBoxCoder',
-    target_means=[.0, .0, .0, .0],
-    target_stds=[0.1, 0.1, 0.2, 0.2])
-
-# Head settings of mmdet's ssd300_coco.py, ssd512_coco.py and
-# ssdlite_mobilenetv2-scratch_8xb24-600e_coco.py, with the feature map
-# sizes their necks give for the input size.
+# The detector configs of each setting, with the input size and the
+# feature map sizes their necks give for it; the heads are those of mmdet's
+# ssd300_coco.py, ssd512_coco.py and
+# ssdlite_mobilenetv2-scratch_8xb24-600e_coco.py.
 SETTINGS = {
     'ssd300':
     dict(
+        config='ssd/ssd300_vgg16_1xb64-300e_cxr6.py',
         input_size=300,
-        featmap_sizes=(38, 19, 10, 5, 3, 1),
-        head=dict(
-            in_channels=(512, 1024, 512, 256, 256, 256),
-            anchor_generator=dict(
-                type='SSDAnchorGenerator',
-                scale_major=False,
-                input_size=300,
-                basesize_ratio_range=(0.15, 0.9),
-                strides=[8, 16, 32, 64, 100, 300],
-                ratios=[[2], [2, 3], [2, 3], [2, 3], [2], [2]]))),
+        featmap_sizes=(38, 19, 10, 5, 3, 1)),
     'ssd512':
     dict(
+        config='ssd/ssd512_vgg16_1xb64-300e_cxr6.py',
         input_size=512,
-        featmap_sizes=(64, 32, 16, 8, 4, 2, 1),
-        head=dict(
-            in_channels=(512, 1024, 512, 256, 256, 256, 256),
-            anchor_generator=dict(
-                type='SSDAnchorGenerator',
-                scale_major=False,
-                input_size=512,
-                basesize_ratio_range=(0.1, 0.9),
-                strides=[8, 16, 32, 64, 128, 256, 512],
-                ratios=[[2], [2, 3], [2, 3], [2, 3], [2, 3], [2], [2]]))),
+        featmap_sizes=(64, 32, 16, 8, 4, 2, 1)),
     'ssdlite':
     dict(
+        config='ssd/ssdlite_mobilenetv2-scratch_1xb64-300e_cxr6.py',
         input_size=320,
-        featmap_sizes=(20, 10, 5, 3, 2, 1),
-        head=dict(
-            in_channels=(96, 1280, 512, 256, 256, 128),
-            use_depthwise=True,
-            norm_cfg=dict(type='BN', eps=0.001, momentum=0.03),
-            act_cfg=dict(type='ReLU6'),
-            init_cfg=dict(type='Normal', layer='Conv2d', std=0.001),
-            anchor_generator=dict(
-                type='SSDAnchorGenerator',
-                scale_major=False,
-                strides=[16, 32, 64, 107, 160, 320],
-                ratios=[[2, 3], [2, 3], [2, 3], [2, 3], [2, 3], [2, 3]],
-                min_sizes=[48, 100, 150, 202, 253, 304],
-                max_sizes=[100, 150, 202, 253, 304, 320]))),
+        featmap_sizes=(20, 10, 5, 3, 2, 1)),
 }
+
+
+@functools.lru_cache
+def _detector_cfg(setting: str) -> ConfigDict:
+    return get_detector_cfg(SETTINGS[setting]['config'])
+
+
+def head_cfg(setting: str) -> ConfigDict:
+    """The config's head with its detector's train and test settings and no
+    ``class_weight`` (the head's default unless a test sets it)."""
+    model = copy.deepcopy(_detector_cfg(setting))
+    head = model.bbox_head
+    head.pop('class_weight', None)
+    head.update(train_cfg=model.train_cfg, test_cfg=model.test_cfg)
+    return head
 
 
 @pytest.fixture(autouse=True)
@@ -105,20 +69,14 @@ def _mmdet_scope():
 def build_head(setting: str,
                head_type: str = 'ClassWeightedSSDHead',
                **kwargs) -> SSDHead:
-    cfg = dict(
-        type=head_type,
-        num_classes=NUM_CLASSES,
-        bbox_coder=BBOX_CODER,
-        train_cfg=ConfigDict(TRAIN_CFG),
-        test_cfg=ConfigDict(TEST_CFG),
-        **copy.deepcopy(SETTINGS[setting]['head']))
-    cfg.update(kwargs)
+    cfg = head_cfg(setting)
+    cfg.update(type=head_type, **kwargs)
     return MODELS.build(cfg)
 
 
 def make_feats(setting: str, batch: int, seed: int = 0) -> tuple:
     g = torch.Generator().manual_seed(seed)
-    in_channels = SETTINGS[setting]['head']['in_channels']
+    in_channels = head_cfg(setting).in_channels
     sizes = SETTINGS[setting]['featmap_sizes']
     return tuple(
         torch.randn(batch, c, s, s, generator=g)
@@ -308,10 +266,8 @@ def test_predict_works_for_every_setting(setting, monkeypatch):
 
 def test_full_ssdlite_detector_trains_and_predicts():
     setting = SETTINGS['ssdlite']
-    cfg = get_detector_cfg(
-        'ssd/ssdlite_mobilenetv2-scratch_1xb64-300e_cxr6.py')
+    cfg = copy.deepcopy(_detector_cfg('ssdlite'))
     cfg.bbox_head.class_weight = [1., 2., 3., 1., 1., 0.5]
-    cfg.test_cfg = ConfigDict(TEST_CFG)
     model = MODELS.build(cfg)
     size = setting['input_size']
     samples = make_samples('ssdlite', [(BOXES, [1, 2]), (BOXES[1:], [5])])

@@ -2,7 +2,6 @@
 """The fixed synthetic batch and the detector variants built around it."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,9 +11,9 @@ from benchmarking.detectors import (build_detectors,
                                     config_uses_channels_last, mmdet_inputs,
                                     synthetic_batch, torchvision_inputs)
 
-CONFIG = str(
-    Path(__file__).resolve().parents[3] / 'configs' / 'ssd' /
-    'ssd300_vgg16_1xb64-300e_cxr6.py')
+from cxr_mmdet.testing import get_config_path
+
+CONFIG = get_config_path('ssd/ssd300_vgg16_1xb64-300e_cxr6.py')
 
 
 def test_synthetic_batch_is_seeded_and_valid():

@@ -3,7 +3,6 @@
 image conversion, and synthetic predictions through the evaluators."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,11 +13,9 @@ from benchmarking.workloads import (benchmark_data_pipeline,
 from PIL import Image
 
 from cxr_mmdet.classes import CXR_CLASSES
-from cxr_mmdet.testing import synthetic_eval_samples
+from cxr_mmdet.testing import get_config_path, synthetic_eval_samples
 
-CONFIG = str(
-    Path(__file__).resolve().parents[3] / 'configs' / 'ssd' /
-    'ssd300_vgg16_1xb64-300e_cxr6.py')
+CONFIG = get_config_path('ssd/ssd300_vgg16_1xb64-300e_cxr6.py')
 
 
 def test_write_synthetic_voc_is_read_by_the_dataset(tmp_path):
