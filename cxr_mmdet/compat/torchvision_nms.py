@@ -159,6 +159,28 @@ def _mmcv(name: str) -> Callable:
     return _MMCV[name]
 
 
+def _rebind(old: dict[str, Callable], new: dict[str, Callable]) -> list[str]:
+    """In every loaded ``mmdet``/``mmcv`` module, bind ``new[name]`` where
+    ``old[name]`` is bound; return the ``module.name`` of each."""
+    replaced = []
+    for mod_name, module in list(sys.modules.items()):
+        if module is None or mod_name.split('.')[0] not in ('mmdet', 'mmcv'):
+            continue
+        for name, fn in old.items():
+            if getattr(module, name, None) is fn:
+                setattr(module, name, new[name])
+                replaced.append(f'{mod_name}.{name}')
+    return sorted(replaced)
+
+
+def _ours() -> dict[str, Callable]:
+    return {'nms': nms, 'batched_nms': batched_nms}
+
+
+def _originals() -> dict[str, Callable]:
+    return {name: _mmcv(name) for name in ('nms', 'batched_nms')}
+
+
 def install_torchvision_nms() -> list[str]:
     """Bind :func:`nms` and :func:`batched_nms` where mmcv's are bound.
 
@@ -169,19 +191,10 @@ def install_torchvision_nms() -> list[str]:
         list[str]: ``module.name`` of each binding replaced (empty when
         already installed).
     """
-    originals = {name: _mmcv(name) for name in ('nms', 'batched_nms')}
-    ours = {'nms': nms, 'batched_nms': batched_nms}
+    originals = _originals()
     for site in NMS_IMPORT_SITES:
         importlib.import_module(site)
-    replaced = []
-    for mod_name, module in list(sys.modules.items()):
-        if module is None or mod_name.split('.')[0] not in ('mmdet', 'mmcv'):
-            continue
-        for name, original in originals.items():
-            if getattr(module, name, None) is original:
-                setattr(module, name, ours[name])
-                replaced.append(f'{mod_name}.{name}')
-    return sorted(replaced)
+    return _rebind(originals, _ours())
 
 
 def restore_mmcv_nms() -> list[str]:
@@ -192,13 +205,4 @@ def restore_mmcv_nms() -> list[str]:
     Returns:
         list[str]: ``module.name`` of each binding restored.
     """
-    ours = {'nms': nms, 'batched_nms': batched_nms}
-    restored = []
-    for mod_name, module in list(sys.modules.items()):
-        if module is None or mod_name.split('.')[0] not in ('mmdet', 'mmcv'):
-            continue
-        for name, fn in ours.items():
-            if getattr(module, name, None) is fn:
-                setattr(module, name, _mmcv(name))
-                restored.append(f'{mod_name}.{name}')
-    return sorted(restored)
+    return _rebind(_ours(), _originals())
