@@ -4,8 +4,9 @@
 ``COCOeval.evaluate()`` matches the detections of each image and class once
 (``evalImgs``); ``COCOeval.accumulate()`` then ranks them per class and
 reads precision at 101 recall thresholds. :func:`coco_matches` keeps those
-per-image matches (area ``all``, the largest ``maxDets``: the setting of
-``bbox_mAP``), and :func:`coco_ap_resampled` re-runs only the accumulation
+per-image matches (area ``all``, a ``maxDets`` cut: pycocotools' summary
+reads ``bbox_mAP`` at 100 detections an image, ``bbox_mAP_50`` and the
+per-class AP at the largest ``maxDets``), and :func:`coco_ap_resampled` re-runs only the accumulation
 with each image counted as often as a resample holds it. With every weight
 1 it gives ``accumulate``'s AP.
 """
@@ -18,7 +19,9 @@ import numpy as np
 from .ranked_counts import cumulative_weights, precision_envelope
 
 
-def coco_matches(coco_eval, img_ids: Sequence | None = None) -> dict:
+def coco_matches(coco_eval,
+                 img_ids: Sequence | None = None,
+                 max_det: int | None = None) -> dict:
     """Per-class ranked matches of an evaluated ``COCOeval``.
 
     Args:
@@ -26,13 +29,16 @@ def coco_matches(coco_eval, img_ids: Sequence | None = None) -> dict:
             (``useCats``; any IoU thresholds).
         img_ids: Image ids in the column order of the weights to come
             (default: ``coco_eval.params.imgIds``).
+        max_det: Detections kept per image and class, highest scores first
+            (default: the largest ``params.maxDets``).
 
     Returns:
         dict: ``classes``, one dict per category of ``params.catIds`` with
         ``image`` (D,) image column of each detection, ranked as
         ``accumulate`` ranks them, ``tp`` and ``ignored`` (T, D) bool,
         ``num_pos`` (N,) the non-ignored ground truth per image;
-        ``iou_thrs`` (T,), ``rec_thrs`` (R,) and ``num_images`` N.
+        ``iou_thrs`` (T,), ``rec_thrs`` (R,), ``num_images`` N and
+        ``img_ids``.
     """
     params = coco_eval.params
     if img_ids is None:
@@ -43,7 +49,7 @@ def coco_matches(coco_eval, img_ids: Sequence | None = None) -> dict:
         raise ValueError(f'img_ids lacks images of the evaluation, got none '
                          f'for {missing[:5]!r}')
     num_areas, num_imgs = len(params.areaRng), len(params.imgIds)
-    max_det = params.maxDets[-1]
+    max_det = params.maxDets[-1] if max_det is None else int(max_det)
     num_thrs = len(params.iouThrs)
     classes = []
     for k in range(len(params.catIds)):
@@ -75,7 +81,8 @@ def coco_matches(coco_eval, img_ids: Sequence | None = None) -> dict:
         classes=classes,
         iou_thrs=np.asarray(params.iouThrs, np.float64),
         rec_thrs=np.asarray(params.recThrs, np.float64),
-        num_images=len(img_ids))
+        num_images=len(img_ids),
+        img_ids=list(img_ids))
 
 
 def _class_ap(entry: dict, weights: np.ndarray,

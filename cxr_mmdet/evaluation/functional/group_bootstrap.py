@@ -70,8 +70,8 @@ def percentile_interval(values, level: float = 0.95) -> dict:
         that define it) and ``level``.
 
     Example:
-        >>> percentile_interval(np.arange(101.0), 0.9)
-        {'low': 5.0, 'high': 95.0, 'n_boot': 101, 'level': 0.9}
+        >>> percentile_interval(np.arange(101.0), 0.5)
+        {'low': 25.0, 'high': 75.0, 'n_boot': 101, 'level': 0.5}
     """
     if not 0 < level < 1:
         raise ValueError(f'level must lie in (0, 1), got {level!r}')

@@ -127,6 +127,7 @@ class CXRCocoMetric(CocoMetric):
     _handle: str | None = None
     #: The evaluated COCOeval of the last box evaluation (None before).
     _last_eval = None
+    #: maxDets -> coco_matches of _last_eval, made on first use
     _last_matches: dict | None = None
 
     def results2json(self, results: Sequence[dict],
@@ -226,14 +227,23 @@ class CXRCocoMetric(CocoMetric):
         if self._last_eval is None:
             raise ValueError('CXRCocoMetric.resampled needs a box '
                              'evaluation first, got none')
+        max_dets = list(self._last_eval.params.maxDets)
+        # pycocotools' summary reads AP@[.5:.95] at 100 detections an image,
+        # the rest at the largest maxDets
+        cut = 100 if 100 in max_dets else max_dets[-1]
         if self._last_matches is None:
-            self._last_matches = coco_matches(self._last_eval)
-        matches = self._last_matches
+            self._last_matches = {
+                m: coco_matches(self._last_eval, max_det=m)
+                for m in {cut, max_dets[-1]}
+            }
+        matches = self._last_matches[max_dets[-1]]
         ap = coco_ap_resampled(matches, weights)  # (B, K, T)
+        ap_cut = ap if cut == max_dets[-1] else coco_ap_resampled(
+            self._last_matches[cut], weights)
         with warnings.catch_warnings():
             # the mean of an all-nan slice (no positive at all) is nan
             warnings.simplefilter('ignore', RuntimeWarning)
-            out = {'bbox_mAP': np.nanmean(ap.mean(axis=2), axis=1)}
+            out = {'bbox_mAP': np.nanmean(ap_cut.mean(axis=2), axis=1)}
             for iou, key in ((0.5, 'bbox_mAP_50'), (0.75, 'bbox_mAP_75')):
                 at = np.flatnonzero(np.isclose(matches['iou_thrs'], iou))
                 if at.size:
@@ -241,7 +251,7 @@ class CXRCocoMetric(CocoMetric):
                     if iou == 0.5:
                         at_50 = at[0]
             for k, cat_id in enumerate(self._last_eval.params.catIds):
-                name = self._coco_api.loadCats(cat_id)[0]['name']
+                name = self._last_eval.cocoGt.cats[int(cat_id)]['name']
                 out[f'{name}_precision'] = ap[:, k].mean(axis=1)
                 if 'bbox_mAP_50' in out:
                     out[f'{name}_precision_50'] = ap[:, k, at_50]
