@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .froc import FROC_FP_RATES
-from .ranked_counts import cumulative_weights
+from .ranked_counts import BLOCK_ELEMENTS
 
 
 def froc_resampled(entries: dict,
@@ -48,20 +48,50 @@ def froc_resampled(entries: dict,
     ok = num_lesions > 0
     if not ok.any():
         return out
-    if scores.size == 0:
-        out[ok] = 0.0
-        return out
-    # the ranking and operating points of froc.py's _curve
+    # the ranking of froc.py's _curve: one operating point per run of tied
+    # scores (``run``: the point each entry closes into)
     order = np.argsort(-scores, kind='mergesort')
     scores, images, is_tp = scores[order], images[order], is_tp[order]
-    last = np.r_[np.flatnonzero(np.diff(scores)), scores.size - 1]
-    seen = cumulative_weights(weights, images, last)
-    tp_at = np.cumsum(is_tp)[last] - 1
-    tp_images = images[is_tp]
-    hits = cumulative_weights(weights, tp_images, np.maximum(tp_at, 0))
-    hits[:, tp_at < 0] = 0.0
-    fps = seen - hits
-    for b in np.flatnonzero(ok):
-        out[b] = np.interp(rates, np.r_[0.0, fps[b] / num_images[b]],
-                           np.r_[0.0, hits[b] / num_lesions[b]])
+    run = np.r_[0, np.cumsum(np.diff(scores) != 0)]
+    tp_run, fp_run = run[is_tp], run[~is_tp]
+    tp_images, fp_images = images[is_tp], images[~is_tp]
+    # first FP entry of each run (runs without one never cross a rate)
+    first_fp = np.searchsorted(fp_run, fp_run, side='left')
+    rows = max(1, BLOCK_ELEMENTS // max(fp_images.size + tp_images.size, 1))
+    for lo in range(0, weights.shape[0], rows):
+        block = weights[lo:lo + rows]
+        fp_cum = np.cumsum(block[:, fp_images], axis=1, dtype=np.int64)
+        tp_cum = np.cumsum(block[:, tp_images], axis=1, dtype=np.int64)
+        for k in np.flatnonzero(ok[lo:lo + rows]):
+            b = lo + k
+            # the FP count each rate allows, and the first FP entry over it
+            allowed = rates * num_images[b]
+            cross = np.searchsorted(fp_cum[k], allowed, side='right')
+            found_all = tp_cum[k, -1] if tp_cum.shape[1] else 0
+            sens = np.full(rates.size, float(found_all))
+            inside = cross < fp_cum.shape[1]
+            if inside.any():
+                e = cross[inside]
+                point = fp_run[e]
+                before = first_fp[e] - 1
+                fps_prev = np.where(before >= 0,
+                                    fp_cum[k, np.maximum(before, 0)], 0)
+                # the last FP entry of the crossing run
+                last_fp = np.searchsorted(fp_run, point, side='right') - 1
+                fps_next = fp_cum[k, last_fp]
+                tps_prev = _tp_count(tp_cum[k], tp_run, point, 'left')
+                tps_next = _tp_count(tp_cum[k], tp_run, point, 'right')
+                # linear between the two operating points, as np.interp
+                sens[inside] = tps_prev + (allowed[inside] - fps_prev) * (
+                    tps_next - tps_prev) / (fps_next - fps_prev)
+            out[b] = sens / num_lesions[b]
     return out
+
+
+def _tp_count(tp_cum: np.ndarray, tp_run: np.ndarray, point: np.ndarray,
+              side: str) -> np.ndarray:
+    """Weighted hits in the runs before (``'left'``) or up to
+    (``'right'``) each run of ``point``."""
+    count = np.searchsorted(tp_run, point, side=side)
+    return np.where(count > 0, tp_cum[np.maximum(count - 1, 0)]
+                    if tp_cum.size else 0, 0)
