@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .checkpoint import load_checkpoint_strict
+from .intervals import (DEFAULT_BOOTSTRAP, DEFAULT_CI_LEVEL,
+                        runner_intervals, write_intervals)
 from .run_config import build_test_cfg, build_train_cfg
 from .summary import summarize_metrics, write_summary
 
@@ -40,22 +42,35 @@ def train_detector(config: str, **options) -> Any:
 class EvalResult:
     """What :func:`evaluate_checkpoint` gives back: ``metrics`` as
     ``Runner.test()`` returned them; on the main process the
-    :func:`summarize_metrics` ``summary``, the ``paths`` written and the
-    ``work_dir`` (``summary`` is None and ``paths`` empty elsewhere)."""
+    :func:`summarize_metrics` ``summary``, the bootstrap ``intervals``
+    (``metrics_ci.json``), the figures ``by_source``
+    (``metrics_by_source.json``), the ``paths`` written and the
+    ``work_dir`` (``summary`` is None, ``intervals`` and ``by_source``
+    empty and ``paths`` empty elsewhere)."""
     metrics: dict
     summary: dict | None = None
     paths: list[str] = field(default_factory=list)
     work_dir: str | None = None
+    intervals: dict = field(default_factory=dict)
+    by_source: dict = field(default_factory=dict)
 
 
-def evaluate_checkpoint(config: str, checkpoint: str, **options) -> EvalResult:
+def evaluate_checkpoint(config: str,
+                        checkpoint: str,
+                        bootstrap: int = DEFAULT_BOOTSTRAP,
+                        ci_level: float = DEFAULT_CI_LEVEL,
+                        **options) -> EvalResult:
     """Evaluate ``checkpoint`` on the config's test loader (or the split
     ``options['split']`` names) and write the summary's
-    ``metrics.json`` and ``per_class.json`` into the work dir.
+    ``metrics.json`` and ``per_class.json``, the intervals'
+    ``metrics_ci.json`` and ``metrics_by_source.json`` into the work dir.
 
     Args:
         config: Config file path.
         checkpoint: Checkpoint file.
+        bootstrap: Resamples of the intervals (images resampled by group:
+            NIH patient, VinBig image); 0: no intervals.
+        ci_level: Coverage of the intervals.
         **options: :func:`~cxr_mmdet.apis.build_test_cfg`'s options
             (``work_dir``, ``split``, ``out``, ``show_dir``, ``tta``,
             ``cfg_options``, ``launcher``, ``amp``).
@@ -72,4 +87,8 @@ def evaluate_checkpoint(config: str, checkpoint: str, **options) -> EvalResult:
         classes = runner.test_dataloader.dataset.metainfo['classes']
         result.summary = summarize_metrics(metrics, classes)
         result.paths = write_summary(result.summary, metrics, cfg.work_dir)
+        extra = runner_intervals(runner, bootstrap, ci_level)
+        result.intervals = extra['intervals']
+        result.by_source = extra['by_source']
+        result.paths += write_intervals(extra, cfg.work_dir)
     return result

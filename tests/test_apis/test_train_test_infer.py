@@ -130,8 +130,22 @@ def test_evaluate_checkpoint_saves_the_summary(trained):
     assert 'AP@[.5:.95]' in printed
     assert result.paths == [
         osp.join(out_dir, 'metrics.json'),
-        osp.join(out_dir, 'per_class.json')
+        osp.join(out_dir, 'per_class.json'),
+        osp.join(out_dir, 'metrics_ci.json'),
+        osp.join(out_dir, 'metrics_by_source.json')
     ]
+    # intervals of the evaluator's keys, around their values
+    with open(osp.join(out_dir, 'metrics_ci.json')) as f:
+        intervals = json.load(f)
+    assert set(intervals) <= set(metrics) and 'pascal_voc/mAP' in intervals
+    for key, ci in intervals.items():
+        assert set(ci) == {'value', 'low', 'high', 'n_boot', 'level'}
+        if ci['low'] is not None:
+            assert ci['low'] - 1e-9 <= ci['value'] <= ci['high'] + 1e-9, key
+    printed = format_summary(result.summary, None, result.intervals,
+                             result.by_source)
+    assert 'NIH' in printed and 'VinBig' in printed and '95% interval' in \
+        printed
     with open(osp.join(out_dir, 'per_class.json')) as f:
         per_class = json.load(f)
     assert list(per_class) == list(CXR_CLASSES)
