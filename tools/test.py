@@ -10,7 +10,11 @@ mmdet's ``tools/test.py`` arguments; it also prints a summary table
 patient / VinBig image, ``--bootstrap`` resamples at ``--ci-level``) with
 an NIH and a VinBig column, and writes ``metrics.json``,
 ``per_class.json``, ``metrics_ci.json`` and ``metrics_by_source.json`` in
-the work dir.
+the work dir. ``--split val`` also chooses per-class operating points
+(the threshold reaching 0.9 lesion sensitivity, the one keeping 1 FP per
+image) into ``operating_points.json``; on test, those beside the
+checkpoint (or ``--operating-points``) are checked and the result written
+to ``operating_points_test.json``.
 """
 from __future__ import annotations
 
@@ -41,6 +45,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=float,
         default=0.95,
         help='coverage of the confidence intervals (default: 0.95)')
+    parser.add_argument(
+        '--operating-points',
+        help='operating_points.json whose per-class thresholds are '
+        'checked on this split (default: the one beside the checkpoint); '
+        'with --split val the thresholds are chosen and written instead')
     parser.add_argument(
         '--out', type=str, help='dump predictions to this .pkl file')
     parser.add_argument(
@@ -75,7 +84,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(args: argparse.Namespace) -> dict:
     """Evaluate; print and save the summary; return the metrics dict (on
     every rank)."""
-    from cxr_mmdet.apis import evaluate_checkpoint, format_summary
+    from cxr_mmdet.apis import (evaluate_checkpoint, format_operating_points,
+                                format_summary)
     result = evaluate_checkpoint(
         args.config,
         args.checkpoint,
@@ -88,10 +98,15 @@ def main(args: argparse.Namespace) -> dict:
         launcher=args.launcher,
         amp=args.amp,
         bootstrap=args.bootstrap,
-        ci_level=args.ci_level)
+        ci_level=args.ci_level,
+        operating_points=args.operating_points)
     if result.summary is not None:
         print(format_summary(result.summary, f'{args.split} split',
                              result.intervals, result.by_source))
+        if result.operating_points is not None:
+            print(format_operating_points(
+                result.operating_points,
+                f'operating points ({args.split} split)'))
         print('metrics written to ' + ', '.join(result.paths))
     return result.metrics
 

@@ -5,6 +5,11 @@ from .checkpoint import (CheckpointError, check_checkpoint_file,
 from .cli import add_runner_args, exit_on_user_error, parse_runner_args
 from .inference import (collect_inputs, inference_exit_code, predict_images,
                         run_inference)
+from .operating_points import (OPERATING_POINTS_FILE, achieved_on,
+                               format_operating_points,
+                               operating_point_thresholds,
+                               read_operating_points,
+                               runner_operating_points)
 from .intervals import (DEFAULT_BOOTSTRAP, DEFAULT_CI_LEVEL,
                         evaluated_images, runner_intervals, write_intervals)
 from .imbalance_ablation import (DEMO_CONFIG, IMBALANCE_VARIANTS,
@@ -29,5 +34,7 @@ __all__ = [
     'load_checkpoint_strict', 'read_checkpoint', 'exit_on_user_error',
     'add_runner_args', 'parse_runner_args', 'DEFAULT_BOOTSTRAP',
     'DEFAULT_CI_LEVEL', 'evaluated_images', 'runner_intervals',
-    'write_intervals', 'format_interval'
+    'write_intervals', 'format_interval', 'OPERATING_POINTS_FILE',
+    'achieved_on', 'format_operating_points', 'operating_point_thresholds',
+    'read_operating_points', 'runner_operating_points'
 ]

@@ -7,6 +7,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .checkpoint import load_checkpoint_strict
+from .operating_points import (OPERATING_POINTS_FILE,
+                               OPERATING_POINTS_TEST_FILE, achieved_on,
+                               read_operating_points,
+                               runner_operating_points, write_json)
 from .intervals import (DEFAULT_BOOTSTRAP, DEFAULT_CI_LEVEL,
                         runner_intervals, write_intervals)
 from .run_config import build_test_cfg, build_train_cfg
@@ -53,12 +57,15 @@ class EvalResult:
     work_dir: str | None = None
     intervals: dict = field(default_factory=dict)
     by_source: dict = field(default_factory=dict)
+    #: val: the chosen operating points; test: what the val ones reach
+    operating_points: dict | None = None
 
 
 def evaluate_checkpoint(config: str,
                         checkpoint: str,
                         bootstrap: int = DEFAULT_BOOTSTRAP,
                         ci_level: float = DEFAULT_CI_LEVEL,
+                        operating_points: str | None = None,
                         **options) -> EvalResult:
     """Evaluate ``checkpoint`` on the config's test loader (or the split
     ``options['split']`` names) and write the summary's
@@ -71,6 +78,12 @@ def evaluate_checkpoint(config: str,
         bootstrap: Resamples of the intervals (images resampled by group:
             NIH patient, VinBig image); 0: no intervals.
         ci_level: Coverage of the intervals.
+        operating_points: On ``split='val'`` the chosen per-class
+            thresholds are written to ``operating_points.json``; on test,
+            this ``operating_points.json`` (default: the one beside the
+            checkpoint, when there is one) gives the thresholds whose
+            sensitivity and FPs per image are written to
+            ``operating_points_test.json``.
         **options: :func:`~cxr_mmdet.apis.build_test_cfg`'s options
             (``work_dir``, ``split``, ``out``, ``show_dir``, ``tta``,
             ``cfg_options``, ``launcher``, ``amp``).
@@ -91,4 +104,32 @@ def evaluate_checkpoint(config: str,
         result.intervals = extra['intervals']
         result.by_source = extra['by_source']
         result.paths += write_intervals(extra, cfg.work_dir)
+        result.operating_points, path = _operating_points(
+            runner, checkpoint, options.get('split', 'test'),
+            operating_points, cfg.work_dir)
+        result.paths += [path] if path else []
     return result
+
+
+def _operating_points(runner, checkpoint: str, split: str | None,
+                      chosen: str | None, work_dir: str) -> tuple:
+    """(operating points, path written) of :func:`evaluate_checkpoint`."""
+    import os.path as osp
+    if split == 'val':
+        points = dict(
+            runner_operating_points(runner),
+            split='val',
+            checkpoint=osp.abspath(checkpoint))
+        return points, write_json(points,
+                                  osp.join(work_dir, OPERATING_POINTS_FILE))
+    if chosen is None:
+        chosen = osp.join(osp.dirname(osp.abspath(checkpoint)),
+                          OPERATING_POINTS_FILE)
+        if not osp.isfile(chosen):
+            return None, None
+    points = dict(
+        achieved_on(runner, read_operating_points(chosen)),
+        split=split or 'test',
+        thresholds_from=osp.abspath(chosen))
+    return points, write_json(points,
+                              osp.join(work_dir, OPERATING_POINTS_TEST_FILE))

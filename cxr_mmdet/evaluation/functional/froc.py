@@ -180,13 +180,13 @@ def froc_entries(
         detections hitting no lesion, ``num_ignored`` (detections that hit
         a lesion but found none: repeat hits), ``num_dropped`` (detections of
         ignored classes), ``num_lesions`` L, ``num_images`` N, and the
-        image index of each entry: ``lesion_images`` (L,) and
-        ``fp_images`` (F,).
+        image index and class of each entry: ``lesion_images``,
+        ``lesion_labels`` (L,), ``fp_images`` and ``fp_labels`` (F,).
     """
     num_images = _check_lists(pred_bboxes, pred_scores, pred_labels,
                               gt_bboxes, gt_labels, ignored_labels)
     lesion_scores, fp_scores = [], []
-    lesion_images, fp_images = [], []
+    lesion_images, fp_images, lesion_labels, fp_labels = [], [], [], []
     num_ignored = num_dropped = 0
     for i in range(num_images):
         boxes = _as_boxes(pred_bboxes[i], 'pred_bboxes', check_order=False)
@@ -214,6 +214,8 @@ def froc_entries(
         fp_scores.append(scores[is_fp])
         lesion_images.append(np.full(gts.shape[0], i, np.int64))
         fp_images.append(np.full(int(is_fp.sum()), i, np.int64))
+        lesion_labels.append(gls)
+        fp_labels.append(labels[is_fp])
         if len(scores) == 0:
             lesion_scores.append(np.full(gts.shape[0], -np.inf))
             continue
@@ -231,7 +233,9 @@ def froc_entries(
         num_lesions=int(lesion_scores.size),
         num_images=num_images,
         lesion_images=np.concatenate(lesion_images),
-        fp_images=np.concatenate(fp_images))
+        fp_images=np.concatenate(fp_images),
+        lesion_labels=np.concatenate(lesion_labels),
+        fp_labels=np.concatenate(fp_labels))
 
 
 def _curve(entries: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

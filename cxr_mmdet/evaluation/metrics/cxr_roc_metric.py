@@ -309,6 +309,22 @@ class CXRROCMetric(BaseMetric):
         logger.info('CXRROCMetric image-level AUC:\n' + '\n'.join(rows))
         return dict(out['metrics'])
 
+    def froc_hits(self) -> dict:
+        """``froc_entries`` of the last evaluation (made on first use):
+        per lesion the highest score hitting it, the false positives'
+        scores, with image and class of each."""
+        results = self._last_results
+        if results is None:
+            raise ValueError('CXRROCMetric.froc_hits needs an evaluation '
+                             'first, got none')
+        if self._last_entries is None:
+            self._last_entries = froc_entries(
+                *([r[k] for r in results]
+                  for k in ('pred_bboxes', 'pred_scores', 'pred_labels',
+                            'gt_bboxes', 'gt_labels')), self.iou_thr,
+                [r.get('ignored_labels', ()) for r in results])
+        return self._last_entries
+
     def resampled(self, weights: np.ndarray) -> dict[str, np.ndarray]:
         """The keys of the last evaluation (unprefixed) for image resamples.
 
@@ -341,13 +357,7 @@ class CXRROCMetric(BaseMetric):
                 warnings.simplefilter('ignore', RuntimeWarning)
                 out['mAUC'] = np.nanmean(auc[:, kept], axis=1)
         if self.last_froc is not None and self.last_froc['num_lesions']:
-            if self._last_entries is None:
-                self._last_entries = froc_entries(
-                    *([r[k] for r in results]
-                      for k in ('pred_bboxes', 'pred_scores', 'pred_labels',
-                                'gt_bboxes', 'gt_labels')), self.iou_thr,
-                    [r.get('ignored_labels', ()) for r in results])
-            sens = froc_resampled(self._last_entries, weights, self.fp_rates)
+            sens = froc_resampled(self.froc_hits(), weights, self.fp_rates)
             out['FROC'] = sens.mean(axis=1)
             for k, rate in enumerate(self.fp_rates):
                 out[f'FROC@{rate:g}'] = sens[:, k]
