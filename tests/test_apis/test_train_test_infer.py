@@ -112,6 +112,16 @@ def test_checkpoint_meta_carries_losses_metrics_and_weights(trained):
     assert 'coco/bbox_mAP' in best_meta['val_metrics']
 
 
+def test_training_writes_the_val_operating_points(trained):
+    with open(osp.join(trained['work_dir'], 'operating_points.json')) as f:
+        points = json.load(f)
+    assert points['split'] == 'val' and isinstance(points['epoch'], int)
+    assert set(points['points']) == set(CXR_CLASSES)
+    for by_point in points['points'].values():
+        assert 'fp1' in by_point
+        assert by_point['fp1']['fp_per_image'] <= 1.0
+
+
 def test_evaluate_checkpoint_saves_the_summary(trained):
     out_dir = str(trained['tmp'] / 'test')
     ckpt = osp.join(trained['work_dir'], 'epoch_2.pth')
