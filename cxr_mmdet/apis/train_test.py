@@ -108,6 +108,7 @@ def evaluate_checkpoint(config: str,
             runner, checkpoint, options.get('split', 'test'),
             operating_points, cfg.work_dir)
         result.paths += [path] if path else []
+        result.paths.append(_write_error_gallery(runner, cfg.work_dir))
     return result
 
 
@@ -133,3 +134,12 @@ def _operating_points(runner, checkpoint: str, split: str | None,
         thresholds_from=osp.abspath(chosen))
     return points, write_json(points,
                               osp.join(work_dir, OPERATING_POINTS_TEST_FILE))
+
+
+def _write_error_gallery(runner, work_dir: str) -> str:
+    """Write ``error_gallery.json`` of the run; return its path."""
+    import os.path as osp
+    from .error_gallery import ERROR_GALLERY_FILE, error_gallery
+    from .operating_points import _roc_metric
+    return write_json(error_gallery(_roc_metric(runner, 'test')),
+                      osp.join(work_dir, ERROR_GALLERY_FILE))

@@ -142,7 +142,10 @@ def test_evaluate_checkpoint_saves_the_summary(trained):
         osp.join(out_dir, 'metrics.json'),
         osp.join(out_dir, 'per_class.json'),
         osp.join(out_dir, 'metrics_ci.json'),
-        osp.join(out_dir, 'metrics_by_source.json')
+        osp.join(out_dir, 'metrics_by_source.json'),
+        # the val thresholds beside the checkpoint, checked on test
+        osp.join(out_dir, 'operating_points_test.json'),
+        osp.join(out_dir, 'error_gallery.json')
     ]
     # intervals of the evaluator's keys, around their values
     with open(osp.join(out_dir, 'metrics_ci.json')) as f:

@@ -173,7 +173,8 @@ class CXRROCMetric(BaseMetric):
                     gt_labels=gt_labels.astype(np.int16),
                     ignored_labels=ignored,
                     derived_labels=derived,
-                    img_id=_get(sample, 'img_id')))
+                    img_id=_get(sample, 'img_id'),
+                    img_path=_get(sample, 'img_path')))
 
     @staticmethod
     def calculate(scores: np.ndarray,
@@ -308,6 +309,13 @@ class CXRROCMetric(BaseMetric):
                             f'{"n/a":>8}')
         logger.info('CXRROCMetric image-level AUC:\n' + '\n'.join(rows))
         return dict(out['metrics'])
+
+    @property
+    def last_results(self) -> list | None:
+        """The per-image results of the last evaluation (``scores``,
+        ``img_labels``, predicted and ground-truth boxes, ``img_id``,
+        ``img_path``), None before one."""
+        return self._last_results
 
     def froc_hits(self) -> dict:
         """``froc_entries`` of the last evaluation (made on first use):
