@@ -25,8 +25,9 @@ def evaluated_images(dataset: Any) -> dict[str, list]:
         out['img_id'].append(info['img_id'])
         out['group'].append(info.get('group') or f'image:{info["img_id"]}')
         out['source'].append(info.get('source') or 'unknown')
+        instances = info.get('instances', ())
         out['boxes'].append(
-            sum(not i.get('ignore_flag', 0) for i in info.get('instances', ())))
+            sum(not i.get('ignore_flag', 0) for i in instances))
     return out
 
 

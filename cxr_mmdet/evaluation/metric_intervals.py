@@ -4,9 +4,8 @@
 Each metric of the evaluator that has ``resampled(weights)`` and
 ``last_img_ids`` (``CXRCocoMetric``, ``CXRVOCMetric``, ``CXRROCMetric``,
 after an evaluation) recomputes its keys for image resamples from the
-matches it kept. Images are resampled in groups
-(:func:`~cxr_mmdet.evaluation.functional.group_bootstrap.group_resample_weights`),
-a source is a 0/1 weighting of the images.
+matches it kept. Images are resampled in groups (``functional``'s
+:func:`group_resample_weights`), a source is a 0/1 weighting of the images.
 """
 from __future__ import annotations
 

@@ -287,8 +287,8 @@ def write_eval_report(work_dir: str | Path,
     page = ('<!DOCTYPE html><html><head><meta charset="utf-8">'
             f'<title>Evaluation report: {html.escape(work_dir.name)}</title>'
             f'<style>{_STYLE}</style></head><body>'
-            f'<h1>Evaluation report</h1><p>work dir {html.escape(str(work_dir))}'
-            f', test evaluation {html.escape(str(eval_dir))}. Intervals: '
+            '<h1>Evaluation report</h1><p>work dir '
+            f'{html.escape(str(work_dir))}, test evaluation {html.escape(str(eval_dir))}. Intervals: '
             'percentile bootstrap over test images resampled by NIH patient '
             '/ VinBig image.</p>' + ''.join(sections) + '</body></html>')
     out_file.parent.mkdir(parents=True, exist_ok=True)

@@ -83,10 +83,18 @@ def plot_roc_curves(curves: Mapping[str, Mapping],
     if missing:
         ax.plot([], [], ' ', label='no AUC: ' + ', '.join(missing))
     ax.set_xlim(-0.01, 1.01)
-    ax.set_ylim(-0.01, 1.01)
     ax.set_aspect('equal')
-    ax.set_xlabel('false positive rate (1 - specificity)')
-    ax.set_ylabel('true positive rate (sensitivity)')
+    return _finish_rate_axes(fig, ax, 'false positive rate (1 - specificity)',
+                             'true positive rate (sensitivity)', title,
+                             out_file)
+
+
+def _finish_rate_axes(fig: Figure, ax, xlabel: str, ylabel: str, title: str,
+                      out_file: str | Path) -> Path:
+    """A y axis of rates in [0, 1], labels, grid and legend; save."""
+    ax.set_ylim(-0.01, 1.01)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend(loc='lower right', fontsize=8)
@@ -262,10 +270,5 @@ def plot_froc_points(fp_rates: Sequence[float],
     if not rates:
         _no_data(ax, 'no FROC figures')
     ax.set_xscale('log', base=2)
-    ax.set_ylim(-0.01, 1.01)
-    ax.set_xlabel('false positives per image')
-    ax.set_ylabel('lesion sensitivity')
-    ax.set_title(title)
-    ax.grid(alpha=0.3)
-    ax.legend(loc='lower right', fontsize=8)
-    return _save(fig, out_file)
+    return _finish_rate_axes(fig, ax, 'false positives per image',
+                             'lesion sensitivity', title, out_file)

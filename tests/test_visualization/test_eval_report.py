@@ -2,7 +2,6 @@
 """The HTML evaluation report: self-contained, and what a browser shows."""
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import subprocess

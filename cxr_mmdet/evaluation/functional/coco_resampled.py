@@ -6,8 +6,8 @@
 reads precision at 101 recall thresholds. :func:`coco_matches` keeps those
 per-image matches (area ``all``, a ``maxDets`` cut: pycocotools' summary
 reads ``bbox_mAP`` at 100 detections an image, ``bbox_mAP_50`` and the
-per-class AP at the largest ``maxDets``), and :func:`coco_ap_resampled` re-runs only the accumulation
-with each image counted as often as a resample holds it. With every weight
+per-class AP at the largest ``maxDets``), and :func:`coco_ap_resampled`
+re-runs only the accumulation with each image counted as often as a resample holds it. With every weight
 1 it gives ``accumulate``'s AP.
 """
 from __future__ import annotations

@@ -53,8 +53,9 @@ def choose_operating_points(entries: dict,
         >>> e = dict(lesion_scores=np.array([0.9, 0.5]),
         ...          lesion_labels=np.array([0, 0]), fp_scores=np.array([0.7]),
         ...          fp_labels=np.array([0]), num_images=1)
-        >>> choose_operating_points(e, ['A'], 0.5, 1)['A']['sens50']
-        {'threshold': 0.9, 'sensitivity': 0.5, 'fp_per_image': 0.0, 'target': 0.5}
+        >>> point = choose_operating_points(e, ['A'], 0.5, 1)['A']['sens50']
+        >>> point['threshold'], point['sensitivity'], point['fp_per_image']
+        (0.9, 0.5, 0.0)
     """
     if not 0 < target_sensitivity <= 1:
         raise ValueError('target_sensitivity must lie in (0, 1], got '
