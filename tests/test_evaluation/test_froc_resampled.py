@@ -37,3 +37,17 @@ def test_ties_and_a_resample_without_lesions():
     np.testing.assert_allclose(sens[0], expected)
     assert np.isnan(sens[1]).all()
     np.testing.assert_allclose(sens[2], [1, 1])
+
+
+def test_low_rates_read_a_prefix_of_the_ranking_only():
+    # rates up to 0.5 FP per image: the counts stop early in the ranking
+    images = detection_images(60, seed=1)
+    entries = froc_entries(*froc_inputs(images))
+    assert entries['fp_scores'].size > 1024
+    rates = [0.125, 0.25, 0.5]
+    for seed in range(2):
+        repeats = np.random.default_rng(seed).integers(0, 3, len(images))
+        np.testing.assert_allclose(
+            froc_resampled(entries, repeats[None], rates)[0],
+            froc_score(*froc_inputs(copies(images, repeats)),
+                       fp_rates=rates)['sensitivities'])

@@ -16,7 +16,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Parse the command line."""
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--images', type=int, default=1000)
-    parser.add_argument('--dets-per-image', type=int, default=100)
+    parser.add_argument('--dets-per-image', type=int, default=200)
     parser.add_argument('--bootstrap', type=int, default=1000)
     parser.add_argument(
         '--images-per-group',

@@ -57,16 +57,16 @@ def froc_resampled(entries: dict,
     tp_images, fp_images = images[is_tp], images[~is_tp]
     # first FP entry of each run (runs without one never cross a rate)
     first_fp = np.searchsorted(fp_run, fp_run, side='left')
-    rows = max(1, BLOCK_ELEMENTS // max(fp_images.size + tp_images.size, 1))
-    for lo in range(0, weights.shape[0], rows):
-        block = weights[lo:lo + rows]
-        fp_cum = np.cumsum(block[:, fp_images], axis=1, dtype=np.int64)
+    for lo, fp_cum in _fp_counts(weights, fp_images, fp_run,
+                                 rates.max() * num_images):
+        block = weights[lo:lo + fp_cum.shape[0]]
         tp_cum = np.cumsum(block[:, tp_images], axis=1, dtype=np.int64)
-        for k in np.flatnonzero(ok[lo:lo + rows]):
+        for k in np.flatnonzero(ok[lo:lo + fp_cum.shape[0]]):
             b = lo + k
             # the FP count each rate allows, and the first FP entry over it
             allowed = rates * num_images[b]
-            cross = np.searchsorted(fp_cum[k], allowed, side='right')
+            cross = np.searchsorted(fp_cum[k], np.floor(allowed).astype(
+                np.int64), side='right')
             found_all = tp_cum[k, -1] if tp_cum.shape[1] else 0
             sens = np.full(rates.size, float(found_all))
             inside = cross < fp_cum.shape[1]
@@ -86,6 +86,30 @@ def froc_resampled(entries: dict,
                     tps_next - tps_prev) / (fps_next - fps_prev)
             out[b] = sens / num_lesions[b]
     return out
+
+
+def _fp_counts(weights: np.ndarray, fp_images: np.ndarray,
+               fp_run: np.ndarray, most: np.ndarray):
+    """Blocks of resamples with their running FP counts along the ranking,
+    ``(first row, (rows, P) int64)``: only the first P FP entries (whole
+    runs), enough for every row to pass ``most`` (its largest allowed
+    count) unless P covers all entries."""
+    num = fp_images.size
+    length = min(num, max(1024, int(4 * most.max()) + 1))
+    lo = 0
+    while lo < weights.shape[0]:
+        if length < num:  # end on a whole run of tied scores
+            length = int(np.searchsorted(fp_run, fp_run[length - 1],
+                                         side='right'))
+        rows = max(1, BLOCK_ELEMENTS // max(length, 1))
+        block = weights[lo:lo + rows]
+        fp_cum = np.cumsum(block[:, fp_images[:length]], axis=1,
+                           dtype=np.int64)
+        if length < num and not (fp_cum[:, -1] > most[lo:lo + rows]).all():
+            length = min(num, 2 * length)
+            continue
+        yield lo, fp_cum
+        lo += block.shape[0]
 
 
 def _tp_count(tp_cum: np.ndarray, tp_run: np.ndarray, point: np.ndarray,
