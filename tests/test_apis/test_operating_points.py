@@ -40,3 +40,22 @@ def test_table_lists_every_class_and_point():
     table = format_operating_points(POINTS, 'val')
     assert table.count('sens90') == 2 and table.count('fp1') == 2
     assert 'n/a' in table  # the unreachable threshold
+
+
+def test_per_class_thresholds_keep_each_class_at_its_own():
+    import torch
+    from mmdet.structures import DetDataSample
+    from mmengine.structures import InstanceData
+
+    from cxr_mmdet.apis.inference import detections_in_input_frame
+    sample = DetDataSample(metainfo=dict(ori_shape=(100, 100)))
+    sample.pred_instances = InstanceData(
+        bboxes=torch.tensor([[0., 0, 10, 10]] * 4),
+        scores=torch.tensor([0.3, 0.5, 0.3, 0.5]),
+        labels=torch.tensor([0, 0, 1, 1]))
+    kept = detections_in_input_frame(sample, 100, 100, ['A', 'B'],
+                                     [0.4, 0.2])
+    assert sorted((d['class'], d['score']) for d in kept) == [
+        ('A', 0.5), ('B', 0.3), ('B', 0.5)]
+    assert len(detections_in_input_frame(sample, 100, 100, ['A', 'B'],
+                                         0.4)) == 2
