@@ -52,6 +52,12 @@ VINBIG_LABEL_MAP: dict[str, str] = {name: name for name in CXR_CLASSES}
 #: VinBig's label for an image a reader found normal (a row without a box).
 VINBIG_NO_FINDING = 'No finding'
 
+#: Source -> the ``<source><database>`` name the VOC annotations carry.
+SOURCE_DATABASES: dict[str, str] = {
+    'nih': 'NIH ChestX-ray14',
+    'vinbig': 'VinBigData'
+}
+
 
 def class_key(name: str) -> str:
     """Return a metric/file-safe key for a class name.

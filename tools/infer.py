@@ -22,6 +22,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument('inputs', nargs='+', help='image files or folders')
     parser.add_argument('--out-dir', required=True)
     parser.add_argument('--score-thr', type=float, default=0.3)
+    parser.add_argument(
+        '--operating-point',
+        help='per-class thresholds instead of --score-thr: sens90 or fp1 '
+        '(the operating_points.json beside the checkpoint, chosen on val), '
+        'or FILE[:NAME] (a point of another operating_points.json)')
     parser.add_argument('--device', default='cpu')
     parser.add_argument(
         '--amp',
@@ -55,13 +60,15 @@ def main(args: argparse.Namespace) -> dict:
         args.device,
         size=args.prep_size,
         progress=not args.no_progress,
-        amp=args.amp)
+        amp=args.amp,
+        operating_point=args.operating_point)
     print(f'predictions: {record["out_file"]} ({len(record["images"])} '
           f'images, {len(record["failed"])} unreadable)')
     return record
 
 
 if __name__ == '__main__':
+    import sys
     from cxr_mmdet.apis import exit_on_user_error, inference_exit_code
     with exit_on_user_error('infer'):
         parsed = parse_args()

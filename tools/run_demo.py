@@ -4,8 +4,9 @@
 demo data (real NIH/VinBig rows, synthetic radiographs) -> prepare the VOC
 dataset -> train the CPU demo config (validating on the val split) ->
 evaluate the best checkpoint (chosen on val) on the val and the test split
--> plots -> both summary tables. Every step calls the package function the
-matching tool calls.
+-> plots and the evaluation report -> both summary tables, the test one
+with bootstrap intervals and NIH/VinBig columns, and the report's path.
+Every step calls the package function the matching tool calls.
 """
 from __future__ import annotations
 
@@ -66,12 +67,13 @@ def best_checkpoint(work_dir: str) -> str:
 def main(args: argparse.Namespace) -> dict:
     """Run every step; return the metrics per split and the paths
     written."""
-    from cxr_mmdet.apis import (evaluate_checkpoint, format_summary,
-                                train_detector)
+    from cxr_mmdet.apis import (evaluate_checkpoint, format_operating_points,
+                                format_summary, train_detector)
     from cxr_mmdet.data_prep.pipeline import PrepareConfig, prepare_dataset
     from cxr_mmdet.demo_data import (DEMO_MIN_BOX_SIZE, format_counts,
                                      make_demo_dataset)
     from cxr_mmdet.visualization import plot_work_dir
+    from cxr_mmdet.visualization.eval_report import write_eval_report
     out = osp.abspath(args.out)
     if args.fresh and osp.isdir(out):
         shutil.rmtree(out)
@@ -147,34 +149,45 @@ def main(args: argparse.Namespace) -> dict:
             checkpoint,
             work_dir=osp.join(work_dir, 'eval', split),
             split=split,
-            cfg_options=test_options)
+            cfg_options=test_options,
+            # test: the thresholds the val evaluation just chose
+            operating_points=osp.join(work_dir, 'eval', 'val',
+                                      'operating_points.json')
+            if split == 'test' else None)
         for split in EVAL_SPLITS
     }
     timings['evaluate'] = time.time() - t
 
-    t = _step('5/5 plots')
+    t = _step('5/5 plots and the evaluation report')
     plot_dir = osp.join(work_dir, 'plots')
     plots = plot_work_dir(work_dir, plot_dir)
     for message in plots.messages:
         print(f'plots: {message}')
+    report = write_eval_report(work_dir, osp.join(work_dir, 'eval', 'test'))
     timings['plots'] = time.time() - t
 
     for split, result in results.items():
         print(f'\n==== demo result ({split} split, best checkpoint chosen '
               'on val)')
-        print(format_summary(result.summary, f'{split} split'))
+        print(format_summary(result.summary, f'{split} split',
+                             result.intervals, result.by_source))
+        if result.operating_points is not None:
+            print(format_operating_points(result.operating_points,
+                                          f'operating points ({split})'))
         print('written: ' + ', '.join(result.paths))
     print('\ntimings (s): ' + ', '.join(
         f'{k} {v:.0f}' for k, v in timings.items()))
     print(f'work dir:   {work_dir}')
     print(f'plots:      {plot_dir}')
     print(f'checkpoint: {checkpoint}')
+    print(f'report:     {report}')
     return dict(
         metrics={split: r.metrics
                  for split, r in results.items()},
         timings=timings,
         work_dir=work_dir,
-        checkpoint=checkpoint)
+        checkpoint=checkpoint,
+        report=str(report))
 
 
 if __name__ == '__main__':

@@ -5,8 +5,16 @@
 default ``--split test`` on the held-out test images (``test.txt``).
 
 mmdet's ``tools/test.py`` arguments; it also prints a summary table
-(mAP, mAP50, mAP@0.4, mAUC, FROC, per-class AP and AUC) and writes it to
-``metrics.json`` and ``per_class.json`` in the work dir.
+(mAP, mAP50, mAP@0.4, mAUC, FROC, per-class AP and AUC) as
+``value [low, high]`` (bootstrap interval over images resampled by NIH
+patient / VinBig image, ``--bootstrap`` resamples at ``--ci-level``) with
+an NIH and a VinBig column, and writes ``metrics.json``,
+``per_class.json``, ``metrics_ci.json`` and ``metrics_by_source.json`` in
+the work dir. ``--split val`` also chooses per-class operating points
+(the threshold reaching 0.9 lesion sensitivity, the one keeping 1 FP per
+image) into ``operating_points.json``; on test, those beside the
+checkpoint (or ``--operating-points``) are checked and the result written
+to ``operating_points_test.json``.
 """
 from __future__ import annotations
 
@@ -27,6 +35,21 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default='test',
         help='image set to evaluate: the test loader reads '
         'ImageSets/Main/<split>.txt (default: test)')
+    parser.add_argument(
+        '--bootstrap',
+        type=int,
+        default=1000,
+        help='bootstrap resamples of the confidence intervals (0: none)')
+    parser.add_argument(
+        '--ci-level',
+        type=float,
+        default=0.95,
+        help='coverage of the confidence intervals (default: 0.95)')
+    parser.add_argument(
+        '--operating-points',
+        help='operating_points.json whose per-class thresholds are '
+        'checked on this split (default: the one beside the checkpoint); '
+        'with --split val the thresholds are chosen and written instead')
     parser.add_argument(
         '--out', type=str, help='dump predictions to this .pkl file')
     parser.add_argument(
@@ -49,6 +72,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args(argv)
+    if args.bootstrap < 0:
+        parser.error(f'--bootstrap must be 0 or more, got {args.bootstrap}')
+    if not 0 < args.ci_level < 1:
+        parser.error(f'--ci-level must lie in (0, 1), got {args.ci_level}')
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     return args
@@ -57,7 +84,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(args: argparse.Namespace) -> dict:
     """Evaluate; print and save the summary; return the metrics dict (on
     every rank)."""
-    from cxr_mmdet.apis import evaluate_checkpoint, format_summary
+    from cxr_mmdet.apis import (evaluate_checkpoint, format_operating_points,
+                                format_summary)
     result = evaluate_checkpoint(
         args.config,
         args.checkpoint,
@@ -68,9 +96,17 @@ def main(args: argparse.Namespace) -> dict:
         tta=args.tta,
         cfg_options=args.cfg_options,
         launcher=args.launcher,
-        amp=args.amp)
+        amp=args.amp,
+        bootstrap=args.bootstrap,
+        ci_level=args.ci_level,
+        operating_points=args.operating_points)
     if result.summary is not None:
-        print(format_summary(result.summary, f'{args.split} split'))
+        print(format_summary(result.summary, f'{args.split} split',
+                             result.intervals, result.by_source))
+        if result.operating_points is not None:
+            print(format_operating_points(
+                result.operating_points,
+                f'operating points ({args.split} split)'))
         print('metrics written to ' + ', '.join(result.paths))
     return result.metrics
 

@@ -82,6 +82,8 @@ custom_hooks = [
     dict(type='ClassWeightHook'),
     dict(type='CheckpointMetricsHook'),
     dict(type='ROCCurveHook'),
+    # val thresholds for 0.9 sensitivity and 1 FP/image of the best epoch
+    dict(type='OperatingPointsHook'),
     # exact resume: random state in checkpoints; epoch checkpoints
     # re-saved after their validation (ReduceOnPlateau state)
     dict(type='RNGStateHook'),

@@ -219,8 +219,11 @@ def prepare_input(path: str, size: int) -> tuple[np.ndarray, int, int]:
 
 def detections_in_input_frame(sample, width: int, height: int,
                               classes: Sequence[str],
-                              score_thr: float) -> list[dict]:
-    """A prediction's boxes mapped from the resized image to the input.
+                              score_thr: float | Sequence[float]
+                              ) -> list[dict]:
+    """A prediction's boxes mapped from the resized image to the input,
+    those scoring at least ``score_thr`` (one threshold, or one per class)
+    kept.
 
     Returns:
         list[dict]: ``bbox`` [x1, y1, x2, y2] in the input's pixels,
@@ -229,7 +232,12 @@ def detections_in_input_frame(sample, width: int, height: int,
     pred = sample.pred_instances
     resized_h, resized_w = sample.ori_shape[:2]
     scale = np.array([width / resized_w, height / resized_h] * 2)
-    keep = pred.scores >= score_thr
+    if np.ndim(score_thr):
+        per_class = np.asarray(score_thr, np.float64)
+        thr = per_class[pred.labels.cpu().numpy().astype(int)]
+        keep = pred.scores.cpu().numpy().astype(np.float64) >= thr
+    else:
+        keep = (pred.scores >= score_thr).cpu().numpy()
     boxes = pred.bboxes[keep].cpu().numpy().astype(float) * scale
     scores = pred.scores[keep].cpu().numpy().astype(float)
     labels = pred.labels[keep].cpu().numpy().astype(int)
@@ -325,10 +333,14 @@ def run_inference(config: str,
                   device: str = 'cpu',
                   size: int | None = None,
                   progress: bool = True,
-                  amp: bool = False) -> dict:
+                  amp: bool = False,
+                  operating_point: str | None = None) -> dict:
     """Detect on every input, write ``predictions.json`` and overlays.
 
     Args:
+        score_thr: The score a detection needs to be kept.
+        operating_point: Per-class thresholds instead of ``score_thr``:
+            see :func:`~cxr_mmdet.apis.operating_point_thresholds`.
         size: the side inputs are resized to before the test pipeline;
             None reads it from the dataset (:func:`dataset_image_size`).
 
@@ -344,6 +356,11 @@ def run_inference(config: str,
     paths = collect_inputs(inputs)
     prepare_out_dir(out_dir)
     inferencer = load_detector(config, checkpoint, device)
+    if operating_point is not None:
+        from .operating_points import operating_point_thresholds
+        score_thr = operating_point_thresholds(
+            operating_point, checkpoint,
+            inferencer.model.dataset_meta['classes'])
     if size is None:
         size = dataset_image_size(inferencer.cfg)
     results, failed = predict_images(inferencer, paths, score_thr, size,
@@ -366,6 +383,7 @@ def run_inference(config: str,
         config=config,
         checkpoint=osp.abspath(checkpoint),
         score_thr=score_thr,
+        operating_point=operating_point,
         prep_size=size,
         images=results,
         failed=failed)

@@ -84,17 +84,67 @@ def format_table(rows: Sequence[Sequence[str]],
     return table.table
 
 
-def format_summary(summary: dict, title: str | None = None) -> str:
+#: per-source columns: source -> printed name
+SOURCE_COLUMNS: dict[str, str] = {'nih': 'NIH', 'vinbig': 'VinBig'}
+
+
+def format_interval(value: float | None, interval: dict | None = None) -> str:
+    """``value [low, high]`` (3 decimals), ``value`` alone without an
+    interval, ``n/a`` without a value.
+
+    >>> format_interval(0.5, dict(low=0.41, high=0.6))
+    '0.500 [0.410, 0.600]'
+    """
+    if value is None:
+        return 'n/a'
+    if not interval or interval.get('low') is None \
+            or math.isnan(interval['low']):
+        return _fmt(value)
+    return f'{value:.3f} [{interval["low"]:.3f}, {interval["high"]:.3f}]'
+
+
+def format_summary(summary: dict,
+                   title: str | None = None,
+                   intervals: dict | None = None,
+                   by_source: dict | None = None) -> str:
     """Render :func:`summarize_metrics`'s dict as two text tables: the
-    headline metrics, then per class the columns of :data:`PER_CLASS`."""
-    head = [('metric', 'value')] + [
-        (label, _fmt(value)) for label, value in summary['headline'].items()
-    ]
-    fields = [(label, field) for label, (field, _) in PER_CLASS.items()]
-    per_class = [('class', ) + tuple(label for label, _ in fields)] + [
-        (name, ) + tuple(_fmt(row.get(field)) for _, field in fields)
-        for name, row in summary['per_class'].items()
-    ]
+    headline metrics, then per class the columns of :data:`PER_CLASS`.
+
+    Args:
+        summary: :func:`summarize_metrics`'s dict.
+        title: Title of the first table.
+        intervals: metric key -> ``low``/``high`` (``metrics_ci.json``):
+            figures print as ``value [low, high]``.
+        by_source: ``metrics_by_source.json``'s dict: the headline table
+            gets a column per source of :data:`SOURCE_COLUMNS`.
+    """
+    intervals = intervals or {}
+    sources = [s for s in SOURCE_COLUMNS if by_source is not None]
+    level = next(iter(intervals.values()), {}).get('level')
+    value_head = 'value' if level is None else \
+        f'value [{level:.0%} interval]'
+    head = [('metric', value_head) + tuple(SOURCE_COLUMNS[s]
+                                           for s in sources)]
+    for label, value in summary['headline'].items():
+        key = HEADLINE[label]
+        row = (label, format_interval(value, intervals.get(key)))
+        for source in sources:
+            figures = (by_source.get(source) or {}).get('metrics', {})
+            row += (_fmt(_num(figures.get(key))), )
+        head.append(row)
+    if sources:
+        head.append(('images', '') + tuple(
+            str((by_source.get(s) or {}).get('counts', {}).get('images', 0))
+            for s in sources))
+    fields = [(label, field, pattern)
+              for label, (field, pattern) in PER_CLASS.items()]
+    per_class = [('class', ) + tuple(label for label, _, _ in fields)]
+    for name, row in summary['per_class'].items():
+        per_class.append((name, ) + tuple(
+            format_interval(
+                row.get(field),
+                intervals.get(pattern.format(name=name, key=class_key(name))))
+            for _, field, pattern in fields))
     return format_table(head, title) + '\n' + format_table(per_class)
 
 

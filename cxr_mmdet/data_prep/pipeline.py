@@ -331,7 +331,8 @@ def _write_dataset(tmp: Path, config: PrepareConfig, prepared: PreparedTables,
         image_id: [c for c, on in zip(CXR_CLASSES, row) if on]
         for image_id, row in zip(images['image_id'], flags)
     }
-    for image_id, source in zip(images['image_id'], images['source']):
+    for image_id, source, group in zip(images['image_id'], images['source'],
+                                       images['group']):
         result = done[image_id]
         sx, sy = output_scale(
             np.array([result.width]), np.array([result.height]), config.size)
@@ -348,7 +349,8 @@ def _write_dataset(tmp: Path, config: PrepareConfig, prepared: PreparedTables,
             result.out_height,
             objects,
             source,
-            image_labels=image_labels[image_id])
+            image_labels=image_labels[image_id],
+            group=group)
     write_image_sets(
         voc / IMAGE_SETS, {
             split: images.loc[images['split'] == split, 'image_id'].tolist()

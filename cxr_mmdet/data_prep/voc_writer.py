@@ -22,16 +22,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from cxr_mmdet.classes import CXR_CLASSES
+from cxr_mmdet.classes import CXR_CLASSES, SOURCE_DATABASES
 
 #: Folder names inside the output (mmdet's VOC layout).
 VOC_ROOT = Path('VOCdevkit', 'VOC2007')
 ANNOTATIONS = 'Annotations'
 IMAGES = 'JPEGImages'
 IMAGE_SETS = Path('ImageSets', 'Main')
-
-_DATABASE = {'nih': 'NIH ChestX-ray14', 'vinbig': 'VinBigData'}
-
 
 def _text(parent: ET.Element, tag: str, text: object) -> ET.Element:
     child = ET.SubElement(parent, tag)
@@ -45,8 +42,8 @@ def voc_annotation(filename: str,
                    objects: Iterable[tuple[str, float, float, float, float]],
                    source: str | None = None,
                    depth: int = 1,
-                   image_labels: Iterable[str] | None = None
-                   ) -> ET.ElementTree:
+                   image_labels: Iterable[str] | None = None,
+                   group: str | None = None) -> ET.ElementTree:
     """Build a VOC ``<annotation>`` tree.
 
     Args:
@@ -60,13 +57,21 @@ def voc_annotation(filename: str,
         image_labels: Every class the image is labelled with (its boxes'
             and any others), written as ``<image_labels><name>...``; None
             writes no element (readers then take the boxes' classes).
+        group (str, optional): The image's group (NIH ``nih:<patient>``,
+            VinBig ``vinbig:<image_id>``: the unit kept inside one split and
+            resampled as one by the evaluation's bootstrap), written as
+            ``<source><group>``; needs ``source``.
     """
     root = ET.Element('annotation')
     _text(root, 'folder', 'VOC2007')
     _text(root, 'filename', filename)
     if source is not None:
         src = ET.SubElement(root, 'source')
-        _text(src, 'database', _DATABASE.get(source, source))
+        _text(src, 'database', SOURCE_DATABASES.get(source, source))
+        if group is not None:
+            _text(src, 'group', group)
+    elif group is not None:
+        raise ValueError(f'{filename}: a group ({group!r}) needs a source')
     size = ET.SubElement(root, 'size')
     _text(size, 'width', int(width))
     _text(size, 'height', int(height))

@@ -13,7 +13,7 @@ from mmengine.logging import print_log
 
 from mmdet.datasets import XMLDataset
 from mmdet.registry import DATASETS
-from ..classes import CXR_CLASSES, CXR_PALETTE
+from ..classes import CXR_CLASSES, CXR_PALETTE, SOURCE_DATABASES
 
 
 class AnnotationError(ValueError):
@@ -69,7 +69,11 @@ def parse_voc_xml(xml_path: str,
         dict: ``filename`` (str or None), ``width``/``height`` (int or None)
         and ``objects``: list of dicts with ``name``, ``bbox`` (x1, y1, x2,
         y2 floats) and ``difficult`` (0/1); ``image_labels``: the class
-        names of ``<image_labels>`` (None when the element is absent).
+        names of ``<image_labels>`` (None when the element is absent);
+        ``source``: ``'nih'`` or ``'vinbig'`` for a ``<source><database>``
+        of :data:`~cxr_mmdet.classes.SOURCE_DATABASES`, else that text
+        (None without the element); ``group``: ``<source><group>`` (None
+        without it).
     """
     try:
         root = SafeET.parse(local_path or xml_path).getroot()
@@ -113,12 +117,19 @@ def parse_voc_xml(xml_path: str,
                 raise AnnotationError(
                     f'{xml_path}: empty <name> in <image_labels>')
             image_labels.append(node.text.strip())
+    database = root.findtext('source/database')
+    sources = {name: key for key, name in SOURCE_DATABASES.items()}
+    source = None if database is None else sources.get(
+        database.strip(), database.strip())
+    group = root.findtext('source/group')
     return dict(
         filename=filename,
         width=width,
         height=height,
         objects=objects,
-        image_labels=image_labels)
+        image_labels=image_labels,
+        source=source or None,
+        group=group.strip() if group and group.strip() else None)
 
 
 def check_image_size(img_path: str, xml_path: str, width: int,
@@ -171,6 +182,11 @@ class CXRVOCDataset(XMLDataset):
       learns from);
     - ``metainfo`` names the six classes, and no ``dataset_type`` of
       ``VOC2007`` is set, so ``VOCMetric`` prints these names;
+    - each data info carries ``source`` (``'nih'``, ``'vinbig'``; else
+      ``'unknown'``) and ``group`` (``<source><group>``, the NIH patient or
+      VinBig image data prep writes; without it ``image:<img_id>``, every
+      image its own group): the units of per-source results and of the
+      evaluation's bootstrap;
     - XML is parsed with ``defusedxml`` (no entity expansion, no XXE);
     - an image listed but absent from disk is skipped with a warning and
       counted in ``missing_images``; at training time, an image that fails
@@ -330,7 +346,9 @@ class CXRVOCDataset(XMLDataset):
             height=height,
             instances=instances,
             img_labels=img_labels,
-            ignored_labels=ignored_labels)
+            ignored_labels=ignored_labels,
+            source=ann['source'] or 'unknown',
+            group=ann['group'] or f'image:{img_info["img_id"]}')
 
     def get_img_labels(self, idx: int) -> np.ndarray:
         """Return the (num_classes,) 0/1 label vector of sample ``idx``."""

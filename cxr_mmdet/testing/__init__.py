@@ -2,7 +2,8 @@
 """Helpers shared by the tests, the demo and the benchmark (as
 ``mmdet.testing``): a tiny VOC tree, PNG, DICOM and VinBig CSV writers,
 evaluation samples, the configs' model dicts, a small mmengine Runner."""
-from .eval_samples import eval_sample, synthetic_eval_samples
+from .eval_samples import (eval_sample, run_evaluator,
+                           synthetic_detections, synthetic_eval_samples)
 from .images import write_dicom, write_png
 from .tables import assumed_sizes, write_vinbig_csv
 from .toy_runner import ToyDataset, ToyRegressor, toy_loader, toy_runner
@@ -11,7 +12,8 @@ from .voc_tree import write_voc_tree
 __all__ = [
     'get_config_path', 'get_detector_cfg', 'write_voc_tree', 'write_png',
     'write_dicom', 'write_vinbig_csv', 'assumed_sizes',
-    'eval_sample', 'synthetic_eval_samples', 'mmdet_config', 'ToyDataset',
+    'eval_sample', 'run_evaluator', 'synthetic_detections',
+    'synthetic_eval_samples', 'mmdet_config', 'ToyDataset',
     'ToyRegressor', 'toy_loader', 'toy_runner'
 ]
 

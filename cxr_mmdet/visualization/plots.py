@@ -83,10 +83,18 @@ def plot_roc_curves(curves: Mapping[str, Mapping],
     if missing:
         ax.plot([], [], ' ', label='no AUC: ' + ', '.join(missing))
     ax.set_xlim(-0.01, 1.01)
-    ax.set_ylim(-0.01, 1.01)
     ax.set_aspect('equal')
-    ax.set_xlabel('false positive rate (1 - specificity)')
-    ax.set_ylabel('true positive rate (sensitivity)')
+    return _finish_rate_axes(fig, ax, 'false positive rate (1 - specificity)',
+                             'true positive rate (sensitivity)', title,
+                             out_file)
+
+
+def _finish_rate_axes(fig: Figure, ax, xlabel: str, ylabel: str, title: str,
+                      out_file: str | Path) -> Path:
+    """A y axis of rates in [0, 1], labels, grid and legend; save."""
+    ax.set_ylim(-0.01, 1.01)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend(loc='lower right', fontsize=8)
@@ -236,3 +244,31 @@ def plot_per_class(classes: Sequence[str],
     if labelled:
         ax.legend(fontsize=8)
     return _save(fig, out_file)
+
+
+def plot_froc_points(fp_rates: Sequence[float],
+                     sensitivity: Sequence[float],
+                     out_file: str | Path,
+                     low: Sequence[float] | None = None,
+                     high: Sequence[float] | None = None,
+                     title: str = 'FROC') -> Path:
+    """Lesion sensitivity at the FROC rates (log-scale FPs per image),
+    with interval bars when ``low`` and ``high`` are given."""
+    fig = _new_figure(6.5, 4.5)
+    ax = fig.add_subplot()
+    rates = list(fp_rates)
+    sens = [math.nan if v is None else v for v in sensitivity]
+    if low is not None and high is not None:
+        err = [[s - (math.nan if lo is None else lo) for s, lo in
+                zip(sens, low)],
+               [(math.nan if hi is None else hi) - s for s, hi in
+                zip(sens, high)]]
+        ax.errorbar(rates, sens, yerr=err, marker='o', capsize=3, lw=2,
+                    label='sensitivity [interval]')
+    else:
+        ax.plot(rates, sens, marker='o', lw=2, label='sensitivity')
+    if not rates:
+        _no_data(ax, 'no FROC figures')
+    ax.set_xscale('log', base=2)
+    return _finish_rate_axes(fig, ax, 'false positives per image',
+                             'lesion sensitivity', title, out_file)

@@ -112,6 +112,16 @@ def test_checkpoint_meta_carries_losses_metrics_and_weights(trained):
     assert 'coco/bbox_mAP' in best_meta['val_metrics']
 
 
+def test_training_writes_the_val_operating_points(trained):
+    with open(osp.join(trained['work_dir'], 'operating_points.json')) as f:
+        points = json.load(f)
+    assert points['split'] == 'val' and isinstance(points['epoch'], int)
+    assert set(points['points']) == set(CXR_CLASSES)
+    for by_point in points['points'].values():
+        assert 'fp1' in by_point
+        assert by_point['fp1']['fp_per_image'] <= 1.0
+
+
 def test_evaluate_checkpoint_saves_the_summary(trained):
     out_dir = str(trained['tmp'] / 'test')
     ckpt = osp.join(trained['work_dir'], 'epoch_2.pth')
@@ -130,8 +140,25 @@ def test_evaluate_checkpoint_saves_the_summary(trained):
     assert 'AP@[.5:.95]' in printed
     assert result.paths == [
         osp.join(out_dir, 'metrics.json'),
-        osp.join(out_dir, 'per_class.json')
+        osp.join(out_dir, 'per_class.json'),
+        osp.join(out_dir, 'metrics_ci.json'),
+        osp.join(out_dir, 'metrics_by_source.json'),
+        # the val thresholds beside the checkpoint, checked on test
+        osp.join(out_dir, 'operating_points_test.json'),
+        osp.join(out_dir, 'error_gallery.json')
     ]
+    # intervals of the evaluator's keys, around their values
+    with open(osp.join(out_dir, 'metrics_ci.json')) as f:
+        intervals = json.load(f)
+    assert set(intervals) <= set(metrics) and 'pascal_voc/mAP' in intervals
+    for key, ci in intervals.items():
+        assert set(ci) == {'value', 'low', 'high', 'n_boot', 'level'}
+        if ci['low'] is not None:
+            assert ci['low'] - 1e-9 <= ci['value'] <= ci['high'] + 1e-9, key
+    printed = format_summary(result.summary, None, result.intervals,
+                             result.by_source)
+    assert 'NIH' in printed and 'VinBig' in printed and '95% interval' in \
+        printed
     with open(osp.join(out_dir, 'per_class.json')) as f:
         per_class = json.load(f)
     assert list(per_class) == list(CXR_CLASSES)

@@ -230,3 +230,35 @@ def test_sampler_draws_by_box_labels_not_boxless_findings(voc_tree):
     assert ids.index(negative) in negatives
     np.testing.assert_allclose(sampler.probs[negatives],
                                0.5 / len(negatives))
+
+
+def test_source_and_group_as_prep_writes_them(voc_tree):
+    """``<source><database>`` and ``<source><group>`` (data prep's) give
+    ``source`` and ``group``; without them: ``unknown`` and the image."""
+    from cxr_mmdet.data_prep import voc_annotation
+    import xml.etree.ElementTree as ET
+    data_root, truth = voc_tree
+    test_ids = sorted(k for k, v in truth.items() if v['split'] == 'test')
+    written = {test_ids[0]: ('nih', 'nih:17'),
+               test_ids[1]: ('vinbig', f'vinbig:{test_ids[1]}')}
+    for img_id, (source, group) in written.items():
+        path = osp.join(data_root, 'VOC2007', 'Annotations', f'{img_id}.xml')
+        src = voc_annotation('x.png', 1, 1, [], source,
+                             group=group).getroot().find('source')
+        with open(path) as f:
+            text = f.read()
+        with open(path, 'w') as f:
+            f.write(text.replace('</annotation>',
+                                 ET.tostring(src, 'unicode') +
+                                 '</annotation>'))
+    ds = _dataset(data_root, test_mode=True)
+    infos = {ds.get_data_info(i)['img_id']: ds.get_data_info(i)
+             for i in range(len(ds))}
+    for img_id, (source, group) in written.items():
+        assert (infos[img_id]['source'], infos[img_id]['group']) == (
+            source, group)
+    assert (infos[test_ids[2]]['source'],
+            infos[test_ids[2]]['group']) == ('unknown',
+                                              f'image:{test_ids[2]}')
+    with pytest.raises(ValueError, match='needs a source'):
+        voc_annotation('x.png', 1, 1, [], None, group='nih:1')

@@ -179,11 +179,14 @@ def froc_entries(
         (``-inf`` when none does), ``fp_scores`` (F,) the scores of the
         detections hitting no lesion, ``num_ignored`` (detections that hit
         a lesion but found none: repeat hits), ``num_dropped`` (detections of
-        ignored classes), ``num_lesions`` L and ``num_images`` N.
+        ignored classes), ``num_lesions`` L, ``num_images`` N, and the
+        image index and class of each entry: ``lesion_images``,
+        ``lesion_labels`` (L,), ``fp_images`` and ``fp_labels`` (F,).
     """
     num_images = _check_lists(pred_bboxes, pred_scores, pred_labels,
                               gt_bboxes, gt_labels, ignored_labels)
     lesion_scores, fp_scores = [], []
+    lesion_images, fp_images, lesion_labels, fp_labels = [], [], [], []
     num_ignored = num_dropped = 0
     for i in range(num_images):
         boxes = _as_boxes(pred_bboxes[i], 'pred_bboxes', check_order=False)
@@ -209,6 +212,10 @@ def froc_entries(
         hits = match_detections(boxes, labels, gts, gls, iou_thr)
         is_fp = ~hits.any(axis=1)
         fp_scores.append(scores[is_fp])
+        lesion_images.append(np.full(gts.shape[0], i, np.int64))
+        fp_images.append(np.full(int(is_fp.sum()), i, np.int64))
+        lesion_labels.append(gls)
+        fp_labels.append(labels[is_fp])
         if len(scores) == 0:
             lesion_scores.append(np.full(gts.shape[0], -np.inf))
             continue
@@ -224,7 +231,11 @@ def froc_entries(
         num_ignored=num_ignored,
         num_dropped=num_dropped,
         num_lesions=int(lesion_scores.size),
-        num_images=num_images)
+        num_images=num_images,
+        lesion_images=np.concatenate(lesion_images),
+        fp_images=np.concatenate(fp_images),
+        lesion_labels=np.concatenate(lesion_labels),
+        fp_labels=np.concatenate(fp_labels))
 
 
 def _curve(entries: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

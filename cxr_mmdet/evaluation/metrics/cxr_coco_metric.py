@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -15,6 +16,7 @@ from mmdet.evaluation import CocoMetric
 from mmdet.evaluation.metrics import coco_metric as mmdet_coco_metric
 from mmdet.registry import METRICS
 
+from ..functional.coco_resampled import coco_ap_resampled, coco_matches
 from ..functional.ignored_labels import checked_ignored_labels
 
 #: Suffix of a handle file: it names result records held in memory.
@@ -114,9 +116,19 @@ class CXRCocoMetric(CocoMetric):
       class's AP at IoU 0.5 (``coco/<class>_precision`` is
       ``CocoMetric``'s AP@[.5:.95]), read from the same COCOeval precision
       array and rounded to 3 decimals like mmdet's per-class figures.
+
+    After each box evaluation, on the rank that computes the metrics, the
+    per-image matches of its COCOeval stay: :meth:`resampled` recomputes
+    the AP keys for image resamples (the bootstrap of
+    :mod:`cxr_mmdet.evaluation.metric_intervals`) and
+    :attr:`last_img_ids` names the images.
     """
 
     _handle: str | None = None
+    #: The evaluated COCOeval of the last box evaluation (None before).
+    _last_eval = None
+    #: maxDets -> coco_matches of _last_eval, made on first use
+    _last_matches: dict | None = None
 
     def results2json(self, results: Sequence[dict],
                      outfile_prefix: str) -> dict:
@@ -187,7 +199,63 @@ class CXRCocoMetric(CocoMetric):
                       and e.params.useCats and 'precision' in e.eval]
         if self.classwise and bbox_evals:
             eval_results.update(self.ap50_per_class(bbox_evals[-1]))
+        self._last_eval = bbox_evals[-1] if bbox_evals else None
+        self._last_matches = None
         return eval_results
+
+    @property
+    def last_img_ids(self) -> list | None:
+        """Image ids of the last box evaluation, in the column order
+        :meth:`resampled` takes (None before one)."""
+        if self._last_eval is None:
+            return None
+        return list(self._last_eval.params.imgIds)
+
+    def resampled(self, weights: np.ndarray) -> dict[str, np.ndarray]:
+        """The box AP keys (unprefixed) for image resamples.
+
+        Args:
+            weights: (B, N) multiplicity of each image of
+                :attr:`last_img_ids` in each resample.
+
+        Returns:
+            dict: ``bbox_mAP``, ``bbox_mAP_50`` and ``bbox_mAP_75`` (those
+            whose IoU is evaluated), and per class ``<class>_precision``
+            and ``<class>_precision_50``: (B,) arrays, unrounded, ``nan``
+            where a resample leaves the figure undefined.
+        """
+        if self._last_eval is None:
+            raise ValueError('CXRCocoMetric.resampled needs a box '
+                             'evaluation first, got none')
+        max_dets = list(self._last_eval.params.maxDets)
+        # pycocotools' summary reads AP@[.5:.95] at 100 detections an image,
+        # the rest at the largest maxDets
+        cut = 100 if 100 in max_dets else max_dets[-1]
+        if self._last_matches is None:
+            self._last_matches = {
+                m: coco_matches(self._last_eval, max_det=m)
+                for m in {cut, max_dets[-1]}
+            }
+        matches = self._last_matches[max_dets[-1]]
+        ap = coco_ap_resampled(matches, weights)  # (B, K, T)
+        ap_cut = ap if cut == max_dets[-1] else coco_ap_resampled(
+            self._last_matches[cut], weights)
+        with warnings.catch_warnings():
+            # the mean of an all-nan slice (no positive at all) is nan
+            warnings.simplefilter('ignore', RuntimeWarning)
+            out = {'bbox_mAP': np.nanmean(ap_cut.mean(axis=2), axis=1)}
+            for iou, key in ((0.5, 'bbox_mAP_50'), (0.75, 'bbox_mAP_75')):
+                at = np.flatnonzero(np.isclose(matches['iou_thrs'], iou))
+                if at.size:
+                    out[key] = np.nanmean(ap[:, :, at[0]], axis=1)
+                    if iou == 0.5:
+                        at_50 = at[0]
+            for k, cat_id in enumerate(self._last_eval.params.catIds):
+                name = self._last_eval.cocoGt.cats[int(cat_id)]['name']
+                out[f'{name}_precision'] = ap[:, k].mean(axis=1)
+                if 'bbox_mAP_50' in out:
+                    out[f'{name}_precision_50'] = ap[:, k, at_50]
+        return out
 
     def ap50_per_class(self, coco_eval) -> dict[str, float]:
         """``<class>_precision_50``: AP at IoU 0.5 per class (all areas,

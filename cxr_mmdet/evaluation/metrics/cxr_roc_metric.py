@@ -2,6 +2,7 @@
 """Image-level ROC/AUC per class and lesion-level FROC of a detector."""
 from __future__ import annotations
 
+import warnings
 from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
@@ -14,6 +15,9 @@ from sklearn.metrics import roc_auc_score, roc_curve
 from mmdet.registry import METRICS
 from cxr_mmdet.classes import CXR_CLASSES, class_key
 from ..functional import FROC_FP_RATES, froc_score, image_class_scores
+from ..functional.auc_resampled import auc_resampled
+from ..functional.froc import froc_entries
+from ..functional.froc_resampled import froc_resampled
 
 
 def _get(sample: Any, key: str) -> Any:
@@ -117,6 +121,9 @@ class CXRROCMetric(BaseMetric):
         self.last_curves: dict[str, dict] | None = None
         self.last_missing: dict[str, dict] = {}
         self.last_froc: dict | None = None
+        self.last_img_ids: list | None = None
+        self._last_results: list | None = None
+        self._last_entries: dict | None = None
 
     @property
     def class_names(self) -> tuple[str, ...]:
@@ -165,7 +172,9 @@ class CXRROCMetric(BaseMetric):
                     gt_bboxes=gt_bboxes.astype(np.float32),
                     gt_labels=gt_labels.astype(np.int16),
                     ignored_labels=ignored,
-                    derived_labels=derived))
+                    derived_labels=derived,
+                    img_id=_get(sample, 'img_id'),
+                    img_path=_get(sample, 'img_path')))
 
     @staticmethod
     def calculate(scores: np.ndarray,
@@ -253,6 +262,7 @@ class CXRROCMetric(BaseMetric):
         if not results:
             logger.warning('CXRROCMetric: no image was evaluated')
             self.last_curves, self.last_missing, self.last_froc = {}, {}, None
+            self.last_img_ids = self._last_results = None
             return {}
         num_derived = sum(bool(r['derived_labels']) for r in results)
         if num_derived:
@@ -272,6 +282,9 @@ class CXRROCMetric(BaseMetric):
         self.last_curves = out['curves']
         self.last_missing = out['missing']
         self.last_froc = out['froc']
+        self.last_img_ids = [r.get('img_id') for r in results]
+        self._last_results = results
+        self._last_entries = None
         for name, counts in out['missing'].items():
             logger.warning(
                 f'CXRROCMetric: class {name!r} has {counts["num_pos"]} '
@@ -296,3 +309,64 @@ class CXRROCMetric(BaseMetric):
                             f'{"n/a":>8}')
         logger.info('CXRROCMetric image-level AUC:\n' + '\n'.join(rows))
         return dict(out['metrics'])
+
+    @property
+    def last_results(self) -> list | None:
+        """The per-image results of the last evaluation (``scores``,
+        ``img_labels``, predicted and ground-truth boxes, ``img_id``,
+        ``img_path``), None before one."""
+        return self._last_results
+
+    def froc_hits(self) -> dict:
+        """``froc_entries`` of the last evaluation (made on first use):
+        per lesion the highest score hitting it, the false positives'
+        scores, with image and class of each."""
+        results = self._last_results
+        if results is None:
+            raise ValueError('CXRROCMetric.froc_hits needs an evaluation '
+                             'first, got none')
+        if self._last_entries is None:
+            self._last_entries = froc_entries(
+                *([r[k] for r in results]
+                  for k in ('pred_bboxes', 'pred_scores', 'pred_labels',
+                            'gt_bboxes', 'gt_labels')), self.iou_thr,
+                [r.get('ignored_labels', ()) for r in results])
+        return self._last_entries
+
+    def resampled(self, weights: np.ndarray) -> dict[str, np.ndarray]:
+        """The keys of the last evaluation (unprefixed) for image resamples.
+
+        Args:
+            weights: (B, N) multiplicity of each image of
+                :attr:`last_img_ids` in each resample.
+
+        Returns:
+            dict of (B,) arrays: ``AUC_<key>`` of each class the evaluation
+            gave an AUC, ``mAUC`` (mean over those defined in the
+            resample), and with lesions ``FROC@<rate>`` and ``FROC``;
+            ``nan`` where a resample leaves the figure undefined.
+        """
+        results = self._last_results
+        if results is None:
+            raise ValueError('CXRROCMetric.resampled needs an evaluation '
+                             'first, got none')
+        names = self.class_names
+        auc = auc_resampled(
+            np.stack([r['scores'] for r in results]),
+            np.stack([r['img_labels'] for r in results]), weights)
+        out = {}
+        kept = [c for c, name in enumerate(names)
+                if name in (self.last_curves or {})]
+        for c in kept:
+            out[f'AUC_{class_key(names[c])}'] = auc[:, c]
+        if kept:
+            with warnings.catch_warnings():
+                # a resample without any class defined: nan
+                warnings.simplefilter('ignore', RuntimeWarning)
+                out['mAUC'] = np.nanmean(auc[:, kept], axis=1)
+        if self.last_froc is not None and self.last_froc['num_lesions']:
+            sens = froc_resampled(self.froc_hits(), weights, self.fp_rates)
+            out['FROC'] = sens.mean(axis=1)
+            for k, rate in enumerate(self.fp_rates):
+                out[f'FROC@{rate:g}'] = sens[:, k]
+        return out

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+import warnings
 from collections.abc import Sequence
 from typing import Any
+
+import numpy as np
 
 from mmengine.logging import MMLogger
 
@@ -13,6 +16,7 @@ from mmdet.evaluation.functional import eval_map, eval_recalls
 from mmdet.registry import METRICS
 
 from ..functional.ignored_labels import checked_ignored_labels
+from ..functional.voc_resampled import voc_ap_resampled, voc_matches
 
 
 @METRICS.register_module()
@@ -36,6 +40,10 @@ class CXRVOCMetric(VOCMetric):
     is labelled with but has no box of); its detections of those classes
     are dropped, so a correct finding without a box is not a false positive.
 
+    After each ``'mAP'`` evaluation, on the rank that computes the metrics,
+    the per-image results stay: :meth:`resampled` recomputes the keys for
+    image resamples and :attr:`last_img_ids` names the images.
+
     Args:
         eval_mode: ``'area'`` (VOC2010 and later, the default here) or
             ``'11points'``.
@@ -51,6 +59,9 @@ class CXRVOCMetric(VOCMetric):
         if not isinstance(nproc, int) or nproc < 1:
             raise ValueError(f'nproc must be a positive int, got {nproc!r}')
         self.nproc = nproc
+        self.last_img_ids: list | None = None
+        self._last_results: tuple | None = None
+        self._last_matches: dict = {}
 
     def process(self, data_batch: Any, data_samples: Sequence[dict]) -> None:
         """``VOCMetric.process``, then drop the detections of each sample's
@@ -58,6 +69,9 @@ class CXRVOCMetric(VOCMetric):
         num_classes = len(self.dataset_meta['classes'])
         for sample in data_samples:
             super().process(data_batch, [sample])
+            # the image of each result, for resampling (eval_map reads only
+            # the box keys)
+            self.results[-1][0]['img_id'] = sample.get('img_id')
             ignored = sample.get('ignored_labels')
             if ignored is None or len(ignored) == 0:
                 continue
@@ -91,6 +105,9 @@ class CXRVOCMetric(VOCMetric):
                 eval_results[f'AP{int(iou_thr * 100):02d}'] = round(mean_ap, 3)
             eval_results['mAP'] = sum(mean_aps) / len(mean_aps)
             eval_results.move_to_end('mAP', last=False)
+            self.last_img_ids = [gt.get('img_id') for gt in gts]
+            self._last_results = (gts, preds)
+            self._last_matches = {}
         else:
             recalls = eval_recalls([gt['bboxes'] for gt in gts],
                                    [pred[0] for pred in preds],
@@ -106,3 +123,31 @@ class CXRVOCMetric(VOCMetric):
                 for i, num in enumerate(self.proposal_nums):
                     eval_results[f'AR@{num}'] = ar[i]
         return eval_results
+
+    def resampled(self, weights: np.ndarray) -> dict[str, np.ndarray]:
+        """``mAP`` and ``AP<iou>`` (unprefixed) for image resamples.
+
+        Args:
+            weights: (B, N) multiplicity of each image of
+                :attr:`last_img_ids` in each resample.
+
+        Returns:
+            dict of (B,) arrays, unrounded; ``nan`` where a resample holds
+            no box at all.
+        """
+        if self._last_results is None:
+            raise ValueError('CXRVOCMetric.resampled needs an mAP '
+                             'evaluation first, got none')
+        gts, preds = self._last_results
+        out, per_thr = {}, []
+        for iou_thr in self.iou_thrs:
+            if iou_thr not in self._last_matches:
+                self._last_matches[iou_thr] = voc_matches(gts, preds, iou_thr)
+            ap = voc_ap_resampled(self._last_matches[iou_thr], weights)
+            with warnings.catch_warnings():
+                # the mean of an all-nan row (no box at all) is nan
+                warnings.simplefilter('ignore', RuntimeWarning)
+                mean_ap = np.nanmean(ap, axis=1)
+            out[f'AP{int(iou_thr * 100):02d}'] = mean_ap
+            per_thr.append(mean_ap)
+        return dict(mAP=np.mean(per_thr, axis=0), **out)
