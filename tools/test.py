@@ -7,6 +7,10 @@ default ``--split test`` on the held-out test images (``test.txt``).
 mmdet's ``tools/test.py`` arguments; it also prints a summary table
 (mAP, mAP50, mAP@0.4, mAUC, FROC, per-class AP and AUC) and writes it to
 ``metrics.json`` and ``per_class.json`` in the work dir.
+
+``--ensemble CKPT2 ...`` and/or ``--tta flip`` evaluate the detections of
+every checkpoint (and of the mirrored images) fused by Weighted Box
+Fusion, with the same evaluators and the same metric keys.
 """
 from __future__ import annotations
 
@@ -32,7 +36,30 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         '--show-dir', help='draw predictions into images in this dir')
     parser.add_argument(
-        '--tta', action='store_true', help='test time augmentation')
+        '--tta',
+        nargs='?',
+        const='mmdet',
+        choices=('mmdet', 'flip'),
+        help="test time augmentation: alone, the config's tta_model "
+        "(mmdet's NMS merge); 'flip': the image and its mirror fused by "
+        'WBF (with --ensemble too)')
+    parser.add_argument(
+        '--ensemble',
+        nargs='+',
+        default=[],
+        metavar='CKPT',
+        help='more checkpoints of the same config, fused with CHECKPOINT '
+        'by WBF per image and class')
+    parser.add_argument(
+        '--wbf-iou-thr',
+        type=float,
+        default=0.4,
+        help='WBF IoU threshold (default 0.4, the VinBigData winners\')')
+    parser.add_argument(
+        '--wbf-skip-thr',
+        type=float,
+        default=0.0,
+        help='WBF drops boxes scoring below this first (default 0)')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -65,10 +92,14 @@ def main(args: argparse.Namespace) -> dict:
         split=args.split,
         out=args.out,
         show_dir=args.show_dir,
-        tta=args.tta,
+        tta=args.tta == 'mmdet',
         cfg_options=args.cfg_options,
         launcher=args.launcher,
-        amp=args.amp)
+        amp=args.amp,
+        ensemble=args.ensemble,
+        wbf_tta='flip' if args.tta == 'flip' else 'none',
+        wbf_iou_thr=args.wbf_iou_thr,
+        wbf_skip_thr=args.wbf_skip_thr)
     if result.summary is not None:
         print(format_summary(result.summary, f'{args.split} split'))
         print('metrics written to ' + ', '.join(result.paths))
