@@ -214,6 +214,9 @@ def build_test_cfg(config: str,
     ensemble loads the checkpoints itself (``load_from`` is cleared).
     """
     _check_checkpoint_file(checkpoint, 'checkpoint')
+    if tta and (ensemble or wbf_tta != 'none'):
+        raise ValueError('--tta (mmdet\'s NMS merge) cannot be combined '
+                         'with --ensemble or --tta flip (WBF)')
     cfg = _load_cfg(config, work_dir, cfg_options, launcher)
     if split is not None:
         _set_test_split(cfg, config, split)
@@ -233,9 +236,6 @@ def build_test_cfg(config: str,
         cfg.model = dict(**cfg.tta_model, module=cfg.model)
         cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
     if ensemble or wbf_tta != 'none':
-        if tta:
-            raise ValueError('--tta (mmdet\'s NMS merge) cannot be combined '
-                             'with --ensemble or --tta flip (WBF)')
         for path in ensemble:
             _check_checkpoint_file(path, '--ensemble')
         cfg.model = dict(

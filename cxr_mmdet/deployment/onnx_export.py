@@ -133,7 +133,6 @@ def export_detector(detector: nn.Module,
     if osp.dirname(osp.abspath(out)):
         os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
     detector = detector.eval().float()
-    detector.to(memory_format=torch.contiguous_format)
     meta = deploy_meta_from_detector(detector, input_size)
     wrapper = SSDRawOutputs(detector).eval()
     dummy = torch.zeros(2, 3, *input_size)
