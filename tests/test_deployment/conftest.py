@@ -26,19 +26,6 @@ def load_tool(relative: str):
     return module
 
 
-def data_options(data_root: str) -> dict:
-    """cfg_options pointing the demo config at a tiny VOC tree, in-process
-    loaders."""
-    opts = {}
-    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        opts.update({
-            f'{loader}.dataset.data_root': f'{data_root}/',
-            f'{loader}.num_workers': 0,
-            f'{loader}.persistent_workers': False
-        })
-    return opts
-
-
 def write_tiny_checkpoint(path: str, seed: int = 0) -> str:
     """A checkpoint of the demo config's model with seeded random weights
     (Kaiming-normal convolutions; the classifier's last convolutions with

@@ -7,7 +7,8 @@ import os.path as osp
 
 import pytest
 
-from .conftest import CONFIG, data_options, load_tool
+from ..test_apis.test_train_test_infer import data_options
+from .conftest import CONFIG, load_tool
 
 
 def _cfg_words(data_root: str) -> list[str]:

@@ -85,6 +85,20 @@ def per_class(dets, num_classes: int) -> list[np.ndarray]:
     ]
 
 
+def parity_table(figures: dict) -> str:
+    """The figures as a Markdown table (``terminaltables``)."""
+    from terminaltables import GithubFlavoredMarkdownTable
+    ref = figures['backends']['pytorch']['mAP50']
+    rows = [('backend', 'mAP@.5', 'vs PyTorch', f'worst top-'
+             f'{figures["top_k"]} IoU', 'max score diff')]
+    for name, row in figures['backends'].items():
+        rows.append((name, f'{row["mAP50"]:.4f}', f'{row["mAP50"] - ref:+.4f}',
+                     f'{row.get("worst_top_k_iou", 1.0):.4f}',
+                     f'{row.get("max_score_diff", 0.0):.1e}'))
+    return (f'{figures["split"]} split, {figures["images"]} images, against '
+            'PyTorch fp32\n' + GithubFlavoredMarkdownTable(rows).table)
+
+
 def main(args: argparse.Namespace) -> dict:
     """Detect with every backend, compare, print and write the figures."""
     from mmdet.evaluation.functional import eval_map
@@ -94,6 +108,7 @@ def main(args: argparse.Namespace) -> dict:
     from cxr_mmdet.deployment import export_detector, load_backend_detector
     from cxr_mmdet.deployment.onnx_export import pipeline_input_size
     from cxr_mmdet.testing import top_k_agreement
+    from cxr_mmdet.utils.atomic_io import atomic_write_bytes
     os.makedirs(args.out_dir, exist_ok=True)
     infos = load_split(args.config, args.data_root, args.split)
     inferencer = load_detector(args.config, args.checkpoint)
@@ -124,21 +139,11 @@ def main(args: argparse.Namespace) -> dict:
             row.update(worst_top_k_iou=min(p[0] for p in pairs),
                        max_score_diff=max(p[1] for p in pairs))
         figures['backends'][name] = row
-    ref = figures['backends']['pytorch']['mAP50']
-    print(f'{args.split} split, {len(infos)} images; against PyTorch fp32, '
-          f'top-{args.top_k} boxes per image')
-    print(f'{"backend":12s} {"mAP@.5":>8s} {"diff":>9s} {"worst IoU":>10s} '
-          f'{"max |score diff|":>17s}')
-    for name, row in figures['backends'].items():
-        print(f'{name:12s} {row["mAP50"]:8.4f} {row["mAP50"] - ref:9.2e} '
-              f'{row.get("worst_top_k_iou", 1.0):10.4f} '
-              f'{row.get("max_score_diff", 0.0):17.2e}')
+    print(parity_table(figures))
     out = osp.join(args.out_dir, 'backend_parity.json')
-    with open(out, 'w') as f:
-        json.dump(figures, f, indent=1)
+    atomic_write_bytes(json.dumps(figures, indent=1).encode(), out)
     print(f'figures written to {out}')
     return figures
-
 
 if __name__ == '__main__':
     from cxr_mmdet.apis import exit_on_user_error

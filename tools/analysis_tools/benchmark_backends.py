@@ -58,6 +58,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(args: argparse.Namespace) -> dict:
     """Run, print, write ``backends.json``; return the figures."""
+    from cxr_mmdet.utils.atomic_io import atomic_write_bytes
     os.makedirs(args.out_dir, exist_ok=True)
     machine = describe_machine()
     start = time.time()
@@ -78,8 +79,7 @@ def main(args: argparse.Namespace) -> dict:
         print(f'\nfastest: {ROWS[name]}, {ratio:.2f}x torchvision fp32 '
               f'(goal >= {GOAL}x: {"met" if ratio >= GOAL else "not met"})')
     out = osp.join(args.out_dir, 'backends.json')
-    with open(out, 'w') as f:
-        json.dump(figures, f, indent=1)
+    atomic_write_bytes(json.dumps(figures, indent=1).encode(), out)
     print(f'figures written to {out}')
     return figures
 
