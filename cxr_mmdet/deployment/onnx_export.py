@@ -24,7 +24,7 @@ import os.path as osp
 import torch
 from torch import Tensor, nn
 
-from .deploy_meta import (DeployMeta, deploy_meta_path, write_deploy_meta)
+from .deploy_meta import DeployMeta, deploy_meta_path, write_deploy_meta
 from .extras import require
 
 #: The ONNX opset of the export (ONNX Runtime and OpenVINO both run it).
