@@ -143,8 +143,12 @@ def format_backend_table(figures: dict) -> str:
     lines = [header]
     for name in figures['rows']:
         b, s = batch.get(name), single.get(name)
+        label = ROWS[name]
+        if 'bf16' in name and not figures.get('cpu_bf16_native', True):
+            # what BF16OptimWrapper(enabled='auto') would not choose here
+            label += ' (no native bf16: emulated)'
         lines.append((
-            ROWS[name], f'{b["images_per_s"]:.2f}',
+            label, f'{b["images_per_s"]:.2f}',
             f'{b.get("vs_" + REFERENCE, float("nan")):.2f}x',
             f'{s["latency_ms"]:.0f}',
             f'{s.get("vs_" + REFERENCE, float("nan")):.2f}x'))
