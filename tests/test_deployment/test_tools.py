@@ -44,19 +44,31 @@ def test_test_ensemble_flip_writes_the_plain_runs_metric_keys(tiny):
 def test_infer_backend_writes_predictions(tiny, backend):
     pytest.importorskip('onnxruntime',
                         reason='the deploy extra is not installed')
+    import numpy as np
+
+    from cxr_mmdet.testing import write_dicom
     tool = load_tool('infer.py')
     out_dir = str(tiny['tmp'] / f'infer_{backend}')
     extra = ['--backend', backend]
     if backend != 'pytorch':
         extra += ['--onnx', tiny['onnx']]
+    # a DICOM too: prep's reader (MONOCHROME1, 16 bits) on every backend
+    scan = tiny['tmp'] / 'scan.dcm'
+    if not scan.exists():
+        ramp = np.linspace(0, 4000, 200 * 240).reshape(200, 240)
+        write_dicom(scan, ramp.astype(np.uint16))
     record = tool.main(tool.parse_args([
-        CONFIG, tiny['checkpoint'], *tiny['images'], '--out-dir', out_dir,
+        CONFIG, tiny['checkpoint'], *tiny['images'], str(scan), '--out-dir',
+        out_dir,
         '--prep-size', '300', '--no-progress', '--score-thr', '0.2', *extra
     ]))
     with open(osp.join(out_dir, 'predictions.json')) as f:
         written = json.load(f)
     assert written['backend'] == backend
-    assert len(written['images']) == len(tiny['images'])
+    assert len(written['images']) == len(tiny['images']) + 1
+    assert written['images'][-1]['file'].endswith('scan.dcm')
+    assert (written['images'][-1]['width'],
+            written['images'][-1]['height']) == (240, 200)
     assert all(osp.isfile(r['overlay']) for r in written['images'])
     assert any(r['detections'] for r in written['images'])
     tiny.setdefault('infer', {})[backend] = record
