@@ -37,9 +37,9 @@ def fuse_detections(views: Sequence[Detections],
         >>> b = Detections.of([[2, 0, 12, 10], [50, 50, 60, 60]],
         ...                   [0.4, 0.6], [0, 3])
         >>> fused = fuse_detections([a, b], 100, 100)
-        >>> fused.labels.tolist(), fused.scores.round(3).tolist()
+        >>> fused.labels.tolist(), [round(float(s), 3) for s in fused.scores]
         ([0, 3], [0.6, 0.3])
-        >>> fused.boxes[0].round(3).tolist()  # (0.8 * a + 0.4 * b) / 1.2
+        >>> [round(float(v), 3) for v in fused.boxes[0]]  # (.8a + .4b) / 1.2
         [0.667, 0.0, 10.667, 10.0]
     """
     from ensemble_boxes import weighted_boxes_fusion
