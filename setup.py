@@ -33,7 +33,9 @@ setup(
     python_requires='>=3.10',
     install_requires=read_requirements('runtime') + ['mmcv==2.1.0'],
     extras_require=dict(
-        tests=read_requirements('tests'), demo=read_requirements('demo')),
+        tests=read_requirements('tests'),
+        demo=read_requirements('demo'),
+        deploy=read_requirements('deploy')),
     license='Apache License 2.0',
     zip_safe=False,
 )

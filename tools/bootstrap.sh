@@ -124,8 +124,9 @@ fi
 
 # ---- the rest, then the package ----
 log "installing requirements and cxr_mmdet"
+# deploy.txt: the [deploy] extra (onnx, onnxruntime, openvino)
 "${PIPC[@]}" -r requirements/runtime.txt -r requirements/tests.txt \
-    "mmcv==$MMCV_VERSION" $TORCH_SPEC
+    -r requirements/deploy.txt "mmcv==$MMCV_VERSION" $TORCH_SPEC
 # mmcv's own runtime deps (installed --no-deps above)
 "${PIPC[@]}" addict packaging pyyaml yapf
 # data tables of NIH/VinBig ship in torchxrayvision; we read its files only

@@ -8,10 +8,17 @@ pipeline. Writes ``predictions.json`` (boxes in each input image's pixel
 frame, class names, scores; unreadable inputs under ``failed`` with their
 reason) and one ``<name>_pred.png`` overlay per image. Exits 1 when no
 input could be read, or with ``--strict`` when any could not.
+
+``--backend onnxruntime|openvino --onnx model.onnx`` runs the graph
+``tools/deployment/export_onnx.py`` wrote (CHECKPOINT is the one it was
+exported from; it is only recorded). ``--ensemble CKPT ...`` and ``--tta
+flip`` fuse the checkpoints' (or several ``--onnx`` graphs') detections
+and those of the mirrored image by Weighted Box Fusion.
 """
 from __future__ import annotations
 
 import argparse
+import sys
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -44,6 +51,30 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help='exit 1 if any input cannot be read (the others are still '
         'processed and written)')
     parser.add_argument('--no-progress', action='store_true')
+    parser.add_argument(
+        '--backend',
+        choices=('pytorch', 'onnxruntime', 'openvino'),
+        default='pytorch')
+    parser.add_argument(
+        '--onnx',
+        nargs='+',
+        default=[],
+        metavar='FILE',
+        help='exported graph(s) for --backend onnxruntime|openvino (the '
+        '.deploy.json beside each is read)')
+    parser.add_argument(
+        '--ensemble',
+        nargs='+',
+        default=[],
+        metavar='CKPT',
+        help='more checkpoints of the config, fused with CHECKPOINT by WBF')
+    parser.add_argument(
+        '--tta',
+        choices=('none', 'flip'),
+        default='none',
+        help="'flip': also detect on the mirrored image, fused by WBF")
+    parser.add_argument('--wbf-iou-thr', type=float, default=0.4)
+    parser.add_argument('--wbf-skip-thr', type=float, default=0.0)
     return parser.parse_args(argv)
 
 
@@ -61,14 +92,19 @@ def main(args: argparse.Namespace) -> dict:
         size=args.prep_size,
         progress=not args.no_progress,
         amp=args.amp,
-        operating_point=args.operating_point)
+        operating_point=args.operating_point,
+        backend=args.backend,
+        onnx=args.onnx,
+        ensemble=args.ensemble,
+        tta=args.tta,
+        wbf_iou_thr=args.wbf_iou_thr,
+        wbf_skip_thr=args.wbf_skip_thr)
     print(f'predictions: {record["out_file"]} ({len(record["images"])} '
           f'images, {len(record["failed"])} unreadable)')
     return record
 
 
 if __name__ == '__main__':
-    import sys
     from cxr_mmdet.apis import exit_on_user_error, inference_exit_code
     with exit_on_user_error('infer'):
         parsed = parse_args()

@@ -15,6 +15,10 @@ the work dir. ``--split val`` also chooses per-class operating points
 image) into ``operating_points.json``; on test, those beside the
 checkpoint (or ``--operating-points``) are checked and the result written
 to ``operating_points_test.json``.
+
+``--ensemble CKPT2 ...`` and/or ``--tta flip`` evaluate the detections of
+every checkpoint (and of the mirrored images) fused by Weighted Box
+Fusion, with the same evaluators and the same metric keys.
 """
 from __future__ import annotations
 
@@ -55,7 +59,30 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         '--show-dir', help='draw predictions into images in this dir')
     parser.add_argument(
-        '--tta', action='store_true', help='test time augmentation')
+        '--tta',
+        nargs='?',
+        const='mmdet',
+        choices=('mmdet', 'flip'),
+        help="test time augmentation: alone, the config's tta_model "
+        "(mmdet's NMS merge); 'flip': the image and its mirror fused by "
+        'WBF (with --ensemble too)')
+    parser.add_argument(
+        '--ensemble',
+        nargs='+',
+        default=[],
+        metavar='CKPT',
+        help='more checkpoints of the same config, fused with CHECKPOINT '
+        'by WBF per image and class')
+    parser.add_argument(
+        '--wbf-iou-thr',
+        type=float,
+        default=0.4,
+        help='WBF IoU threshold (default 0.4, the VinBigData winners\')')
+    parser.add_argument(
+        '--wbf-skip-thr',
+        type=float,
+        default=0.0,
+        help='WBF drops boxes scoring below this first (default 0)')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -93,13 +120,17 @@ def main(args: argparse.Namespace) -> dict:
         split=args.split,
         out=args.out,
         show_dir=args.show_dir,
-        tta=args.tta,
+        tta=args.tta == 'mmdet',
         cfg_options=args.cfg_options,
         launcher=args.launcher,
         amp=args.amp,
         bootstrap=args.bootstrap,
         ci_level=args.ci_level,
-        operating_points=args.operating_points)
+        operating_points=args.operating_points,
+        ensemble=args.ensemble,
+        wbf_tta='flip' if args.tta == 'flip' else 'none',
+        wbf_iou_thr=args.wbf_iou_thr,
+        wbf_skip_thr=args.wbf_skip_thr)
     if result.summary is not None:
         print(format_summary(result.summary, f'{args.split} split',
                              result.intervals, result.by_source))

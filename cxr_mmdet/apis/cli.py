@@ -10,11 +10,15 @@ import pickle
 import sys
 from collections.abc import Iterator
 
+from ..deployment.extras import MissingExtraError
+
 #: Errors that describe a bad input (file, option, value) in their message;
-#: anything else is a fault of the code and keeps its traceback.
+#: anything else is a fault of the code and keeps its traceback. A missing
+#: optional extra says how to install it.
 USER_ERRORS: tuple[type[BaseException], ...] = (
     ValueError, FileNotFoundError, FileExistsError, NotADirectoryError,
-    IsADirectoryError, PermissionError, pickle.UnpicklingError)
+    IsADirectoryError, PermissionError, pickle.UnpicklingError,
+    MissingExtraError)
 
 
 @contextlib.contextmanager

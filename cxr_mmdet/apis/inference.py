@@ -8,6 +8,11 @@ side), handed as an array to mmdet's ``DetInferencer`` running the config's
 test pipeline, and its boxes are mapped back to the input's own pixel
 frame. Inputs that cannot be decoded are listed with their reason and the
 others go on.
+
+The same prepared array can instead go to an exported ONNX graph on ONNX
+Runtime or OpenVINO (:mod:`cxr_mmdet.deployment`: the test pipeline's
+resize and normalisation and mmdet's SSD post-processing in numpy), and
+several checkpoints or graphs and left-right flips can be fused by WBF.
 """
 from __future__ import annotations
 
@@ -217,30 +222,32 @@ def prepare_input(path: str, size: int) -> tuple[np.ndarray, int, int]:
     return img, width, height
 
 
-def detections_in_input_frame(sample, width: int, height: int,
+def detections_in_input_frame(dets, resized_size: tuple[int, int],
+                              width: int, height: int,
                               classes: Sequence[str],
                               score_thr: float | Sequence[float]
                               ) -> list[dict]:
-    """A prediction's boxes mapped from the resized image to the input,
-    those scoring at least ``score_thr`` (one threshold, or one per class)
-    kept.
+    """Detections mapped from the resized image to the input, those
+    scoring at least ``score_thr`` (one threshold, or one per class) kept.
+
+    Args:
+        dets (Detections): boxes in the resized image's frame.
+        resized_size: ``(width, height)`` of the resized image.
 
     Returns:
         list[dict]: ``bbox`` [x1, y1, x2, y2] in the input's pixels,
         ``label``, ``class`` and ``score``, highest score first.
     """
-    pred = sample.pred_instances
-    resized_h, resized_w = sample.ori_shape[:2]
-    scale = np.array([width / resized_w, height / resized_h] * 2)
+    scale = np.array([width / resized_size[0], height / resized_size[1]] * 2)
+    labels_all = dets.labels.astype(int)
     if np.ndim(score_thr):
-        per_class = np.asarray(score_thr, np.float64)
-        thr = per_class[pred.labels.cpu().numpy().astype(int)]
-        keep = pred.scores.cpu().numpy().astype(np.float64) >= thr
+        thr = np.asarray(score_thr, np.float64)[labels_all]
     else:
-        keep = (pred.scores >= score_thr).cpu().numpy()
-    boxes = pred.bboxes[keep].cpu().numpy().astype(float) * scale
-    scores = pred.scores[keep].cpu().numpy().astype(float)
-    labels = pred.labels[keep].cpu().numpy().astype(int)
+        thr = score_thr
+    keep = dets.scores.astype(np.float64) >= thr
+    boxes = dets.boxes[keep].astype(float) * scale
+    scores = dets.scores[keep].astype(float)
+    labels = labels_all[keep]
     order = np.argsort(-scores, kind='stable')
     return [
         dict(
@@ -251,32 +258,60 @@ def detections_in_input_frame(sample, width: int, height: int,
     ]
 
 
-def predict_images(inferencer,
-                   paths: Sequence[str],
-                   score_thr: float = 0.3,
-                   size: int = 0,
-                   progress: bool = True,
-                   amp: bool = False) -> tuple[list[dict], list[dict]]:
-    """Detect on each image; boxes are in the input image's pixel frame.
+class PyTorchDetector:
+    """``detector(img)``: the checkpoint's detections on one (H, W, 3)
+    uint8 image through mmdet's ``DetInferencer`` (the config's test
+    pipeline), boxes in ``img``'s frame, as
+    :class:`~cxr_mmdet.deployment.Detections`.
 
     Args:
         inferencer: from :func:`load_detector`.
-        size: the side prep resized the training data to (0: none).
         amp: run the model under autocast, bf16 on CPU and fp16 on CUDA
             (the head's decoding and NMS stay fp32, see
             :mod:`cxr_mmdet.compat`).
+    """
+
+    def __init__(self, inferencer, amp: bool = False) -> None:
+        self.inferencer = inferencer
+        self.amp = amp
+        self.classes = list(inferencer.model.dataset_meta['classes'])
+
+    def __call__(self, img: np.ndarray):
+        import torch
+
+        from ..deployment import Detections
+        device_type = next(self.inferencer.model.parameters()).device.type
+        amp_dtype = torch.bfloat16 if device_type == 'cpu' else torch.float16
+        with torch.autocast(device_type, dtype=amp_dtype, enabled=self.amp):
+            out = self.inferencer([img],
+                                  return_datasamples=True,
+                                  no_save_vis=True,
+                                  no_save_pred=True)
+        pred = out['predictions'][0].pred_instances
+        return Detections.of(pred.bboxes, pred.scores, pred.labels)
+
+
+def predict_images(detector,
+                   paths: Sequence[str],
+                   score_thr: float = 0.3,
+                   size: int = 0,
+                   progress: bool = True) -> tuple[list[dict], list[dict]]:
+    """Detect on each image; boxes are in the input image's pixel frame.
+
+    Args:
+        detector: a callable ``img -> Detections`` with ``classes``
+            (:class:`PyTorchDetector`, a
+            :class:`~cxr_mmdet.deployment.BackendDetector` or a
+            :class:`~cxr_mmdet.deployment.FusedDetector`).
+        size: the side prep resized the training data to (0: none).
 
     Returns:
         tuple: per readable image ``file``, ``width``, ``height`` and
         ``detections`` (see :func:`detections_in_input_frame`); per
         unreadable image ``file`` and ``reason``.
     """
-    import torch
     from mmengine.logging import print_log
     from mmengine.utils import ProgressBar
-    classes = inferencer.model.dataset_meta['classes']
-    device_type = next(inferencer.model.parameters()).device.type
-    amp_dtype = torch.bfloat16 if device_type == 'cpu' else torch.float16
     results, failed = [], []
     bar = ProgressBar(len(paths)) if progress else None
     for path in paths:
@@ -289,20 +324,15 @@ def predict_images(inferencer,
                       logger='current',
                       level=30)
         else:
-            with torch.autocast(device_type, dtype=amp_dtype, enabled=amp):
-                out = inferencer(
-                    [img],
-                    return_datasamples=True,
-                    no_save_vis=True,
-                    no_save_pred=True)
-            sample = out['predictions'][0]
+            dets = detector(img)
             results.append(
                 dict(
                     file=osp.abspath(path),
                     width=int(width),
                     height=int(height),
                     detections=detections_in_input_frame(
-                        sample, width, height, classes, score_thr)))
+                        dets, (img.shape[1], img.shape[0]), width, height,
+                        detector.classes, score_thr)))
         if bar is not None:
             bar.update()
     return results, failed
@@ -325,6 +355,67 @@ def draw_overlay(path: str, result: dict, out_path: str,
     img.save(out_path)
 
 
+#: ``--backend`` choices.
+INFERENCE_BACKENDS = ('pytorch', 'onnxruntime', 'openvino')
+
+
+def build_detector(config: str,
+                   checkpoint: str,
+                   device: str = 'cpu',
+                   amp: bool = False,
+                   backend: str = 'pytorch',
+                   onnx: Sequence[str] = (),
+                   ensemble: Sequence[str] = (),
+                   tta: str = 'none',
+                   wbf_iou_thr: float = 0.4,
+                   wbf_skip_thr: float = 0.0,
+                   backend_options: dict | None = None):
+    """The detector :func:`run_inference` runs, and the config.
+
+    ``backend='pytorch'``: the checkpoint and each ``ensemble`` checkpoint
+    through mmdet; otherwise each ``onnx`` graph (exported by
+    ``tools/deployment/export_onnx.py``) on that backend. Several
+    detectors or ``tta='flip'`` are fused by WBF
+    (:class:`~cxr_mmdet.deployment.FusedDetector`).
+
+    Returns:
+        tuple: the detector and the config (mmengine ``Config``).
+    """
+    from mmengine.config import Config
+
+    from ..deployment import FusedDetector, load_backend_detector
+    if backend not in INFERENCE_BACKENDS:
+        raise ValueError(f'--backend must be one of {INFERENCE_BACKENDS}, '
+                         f'got {backend!r}')
+    if backend == 'pytorch':
+        if onnx:
+            raise ValueError('--onnx goes with --backend onnxruntime or '
+                             'openvino, not pytorch')
+        inferencers = [
+            load_detector(config, path, device)
+            for path in [checkpoint, *ensemble]
+        ]
+        cfg = inferencers[0].cfg
+        detectors = [PyTorchDetector(inf, amp) for inf in inferencers]
+    else:
+        if not onnx:
+            raise ValueError(f'--backend {backend} needs --onnx FILE')
+        if ensemble:
+            raise ValueError('--ensemble takes checkpoints (--backend '
+                             'pytorch); pass several --onnx files instead')
+        if not osp.isfile(config):
+            raise FileNotFoundError(f'no config file at {config!r}')
+        cfg = Config.fromfile(config)
+        detectors = [
+            load_backend_detector(backend, path, **(backend_options or {}))
+            for path in onnx
+        ]
+    max_dets = (cfg.model.get('test_cfg') or {}).get('max_per_img')
+    fused = FusedDetector(detectors, tta, wbf_iou_thr, wbf_skip_thr,
+                          max_dets)
+    return fused, cfg
+
+
 def run_inference(config: str,
                   checkpoint: str,
                   inputs: Iterable[str],
@@ -334,7 +425,8 @@ def run_inference(config: str,
                   size: int | None = None,
                   progress: bool = True,
                   amp: bool = False,
-                  operating_point: str | None = None) -> dict:
+                  operating_point: str | None = None,
+                  **detector_options) -> dict:
     """Detect on every input, write ``predictions.json`` and overlays.
 
     Args:
@@ -343,30 +435,38 @@ def run_inference(config: str,
             see :func:`~cxr_mmdet.apis.operating_point_thresholds`.
         size: the side inputs are resized to before the test pipeline;
             None reads it from the dataset (:func:`dataset_image_size`).
+        **detector_options: :func:`build_detector`'s (``backend``,
+            ``onnx``, ``ensemble``, ``tta``, ``wbf_iou_thr``,
+            ``wbf_skip_thr``, ``backend_options``).
 
     Returns:
         dict: what ``predictions.json`` holds, plus ``out_file`` (its path).
         ``images`` are the readable inputs, ``failed`` the others with
         their reason.
     """
+    from ..classes import CXR_CLASSES, CXR_PALETTE
     if not 0 <= score_thr <= 1:
         raise ValueError(f'--score-thr must be in [0, 1], got {score_thr!r}')
     if size is not None and size < 0:
         raise ValueError(f'--prep-size must be >= 0, got {size!r}')
     paths = collect_inputs(inputs)
     prepare_out_dir(out_dir)
-    inferencer = load_detector(config, checkpoint, device)
+    detector, cfg = build_detector(config, checkpoint, device, amp,
+                                   **detector_options)
     if operating_point is not None:
         from .operating_points import operating_point_thresholds
-        score_thr = operating_point_thresholds(
-            operating_point, checkpoint,
-            inferencer.model.dataset_meta['classes'])
+        score_thr = operating_point_thresholds(operating_point, checkpoint,
+                                               detector.classes)
     if size is None:
-        size = dataset_image_size(inferencer.cfg)
-    results, failed = predict_images(inferencer, paths, score_thr, size,
-                                     progress, amp)
-    meta = inferencer.model.dataset_meta
+        size = dataset_image_size(cfg)
+    results, failed = predict_images(detector, paths, score_thr, size,
+                                     progress)
+    first = detector.detectors[0]
+    meta = first.inferencer.model.dataset_meta if isinstance(
+        first, PyTorchDetector) else {}
     palette = meta.get('palette')
+    if detector.classes == list(CXR_CLASSES) and not palette:
+        palette = CXR_PALETTE
     if not isinstance(palette, (list, tuple)) or not palette:
         palette = [(255, 0, 0)]
     used = set()
@@ -379,14 +479,24 @@ def run_inference(config: str,
         used.add(name)
         result['overlay'] = osp.join(out_dir, f'{name}_pred.png')
         draw_overlay(path, result, result['overlay'], palette)
+    options = dict(detector_options)
+    options.setdefault('backend', 'pytorch')
     record = dict(
         config=config,
         checkpoint=osp.abspath(checkpoint),
         score_thr=score_thr,
         operating_point=operating_point,
         prep_size=size,
+        backend=options['backend'],
+        onnx=[osp.abspath(p) for p in options.get('onnx', ())],
+        ensemble=[osp.abspath(p) for p in options.get('ensemble', ())],
+        tta=options.get('tta', 'none'),
         images=results,
         failed=failed)
+    if len(detector.detectors) > 1 or record['tta'] != 'none':
+        record['wbf'] = dict(
+            iou_thr=options.get('wbf_iou_thr', 0.4),
+            skip_thr=options.get('wbf_skip_thr', 0.0))
     out_file = osp.join(out_dir, 'predictions.json')
     with open(out_file, 'w', encoding='utf-8') as f:
         json.dump(record, f, indent=1)

@@ -6,6 +6,7 @@ import copy
 import os
 import os.path as osp
 import uuid
+from collections.abc import Sequence
 
 import torch
 from mmengine.config import Config
@@ -197,15 +198,25 @@ def build_test_cfg(config: str,
                    tta: bool = False,
                    cfg_options: dict | None = None,
                    launcher: str = 'none',
-                   amp: bool = False) -> Config:
+                   amp: bool = False,
+                   ensemble: Sequence[str] = (),
+                   wbf_tta: str = 'none',
+                   wbf_iou_thr: float = 0.4,
+                   wbf_skip_thr: float = 0.0) -> Config:
     """Load ``config`` and apply ``tools/test.py``'s options to it.
 
     ``split`` (``'val'`` or ``'test'``) points the test loader's
     ``ann_file`` at ``ImageSets/Main/<split>.txt``; None keeps the
     config's. ``amp`` runs the test loop under autocast (see
-    :func:`loop_autocast`).
+    :func:`loop_autocast`). ``ensemble`` (more checkpoints) or ``wbf_tta
+    ='flip'`` wrap the model in ``CXRWBFEnsemble`` over ``checkpoint`` and
+    ``ensemble``, fused by WBF at ``wbf_iou_thr`` / ``wbf_skip_thr``; the
+    ensemble loads the checkpoints itself (``load_from`` is cleared).
     """
     _check_checkpoint_file(checkpoint, 'checkpoint')
+    if tta and (ensemble or wbf_tta != 'none'):
+        raise ValueError('--tta (mmdet\'s NMS merge) cannot be combined '
+                         'with --ensemble or --tta flip (WBF)')
     cfg = _load_cfg(config, work_dir, cfg_options, launcher)
     if split is not None:
         _set_test_split(cfg, config, split)
@@ -224,6 +235,17 @@ def build_test_cfg(config: str,
                                'tta_pipeline in the config')
         cfg.model = dict(**cfg.tta_model, module=cfg.model)
         cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
+    if ensemble or wbf_tta != 'none':
+        for path in ensemble:
+            _check_checkpoint_file(path, '--ensemble')
+        cfg.model = dict(
+            type='CXRWBFEnsemble',
+            module=cfg.model,
+            checkpoints=[checkpoint, *ensemble],
+            tta=wbf_tta,
+            iou_thr=wbf_iou_thr,
+            skip_thr=wbf_skip_thr)
+        cfg.load_from = None
     _set_loop_autocast(cfg, amp)
     if out is not None:
         if not out.endswith(('.pkl', '.pickle')):

@@ -86,14 +86,18 @@ def evaluate_checkpoint(config: str,
             ``operating_points_test.json``.
         **options: :func:`~cxr_mmdet.apis.build_test_cfg`'s options
             (``work_dir``, ``split``, ``out``, ``show_dir``, ``tta``,
-            ``cfg_options``, ``launcher``, ``amp``).
+            ``cfg_options``, ``launcher``, ``amp``; ``ensemble``,
+            ``wbf_tta``, ``wbf_iou_thr``, ``wbf_skip_thr`` for a WBF
+            ensemble).
 
-    The checkpoint must fit the model (:func:`load_checkpoint_strict`).
+    The checkpoint must fit the model (:func:`load_checkpoint_strict`;
+    an ensemble checks each of its checkpoints as it loads them).
     """
     from mmengine.dist import is_main_process
     cfg = build_test_cfg(config, checkpoint, **options)
     runner = _build_runner(cfg)
-    load_checkpoint_strict(runner, checkpoint)
+    if cfg.model.get('type') != 'CXRWBFEnsemble':
+        load_checkpoint_strict(runner, checkpoint)
     metrics = runner.test()
     result = EvalResult(metrics, work_dir=cfg.work_dir)
     if is_main_process():

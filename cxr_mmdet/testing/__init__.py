@@ -2,6 +2,7 @@
 """Helpers shared by the tests, the demo and the benchmark (as
 ``mmdet.testing``): a tiny VOC tree, PNG, DICOM and VinBig CSV writers,
 evaluation samples, the configs' model dicts, a small mmengine Runner."""
+from .detection_parity import top_k_agreement
 from .eval_samples import (eval_sample, run_evaluator,
                            synthetic_detections, synthetic_eval_samples)
 from .images import write_dicom, write_png
@@ -14,7 +15,7 @@ __all__ = [
     'write_dicom', 'write_vinbig_csv', 'assumed_sizes',
     'eval_sample', 'run_evaluator', 'synthetic_detections',
     'synthetic_eval_samples', 'mmdet_config', 'ToyDataset',
-    'ToyRegressor', 'toy_loader', 'toy_runner'
+    'ToyRegressor', 'toy_loader', 'toy_runner', 'top_k_agreement'
 ]
 
 

@@ -43,19 +43,17 @@ def test_table_lists_every_class_and_point():
 
 
 def test_per_class_thresholds_keep_each_class_at_its_own():
-    import torch
-    from mmdet.structures import DetDataSample
-    from mmengine.structures import InstanceData
+    import numpy as np
 
     from cxr_mmdet.apis.inference import detections_in_input_frame
-    sample = DetDataSample(metainfo=dict(ori_shape=(100, 100)))
-    sample.pred_instances = InstanceData(
-        bboxes=torch.tensor([[0., 0, 10, 10]] * 4),
-        scores=torch.tensor([0.3, 0.5, 0.3, 0.5]),
-        labels=torch.tensor([0, 0, 1, 1]))
-    kept = detections_in_input_frame(sample, 100, 100, ['A', 'B'],
+    from cxr_mmdet.deployment import Detections
+    dets = Detections.of(
+        np.array([[0., 0, 10, 10]] * 4), np.array([0.3, 0.5, 0.3, 0.5]),
+        np.array([0, 0, 1, 1]))
+    kept = detections_in_input_frame(dets, (100, 100), 100, 100, ['A', 'B'],
                                      [0.4, 0.2])
     assert sorted((d['class'], d['score']) for d in kept) == [
         ('A', 0.5), ('B', 0.3), ('B', 0.5)]
-    assert len(detections_in_input_frame(sample, 100, 100, ['A', 'B'],
-                                         0.4)) == 2
+    assert len(
+        detections_in_input_frame(dets, (100, 100), 100, 100, ['A', 'B'],
+                                  0.4)) == 2
