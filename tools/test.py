@@ -23,12 +23,11 @@ Fusion, with the same evaluators and the same metric keys.
 from __future__ import annotations
 
 import argparse
-import os
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Parse the command line."""
-    from mmengine.config import DictAction
+    from cxr_mmdet.apis.cli import add_runner_args, parse_runner_args
     parser = argparse.ArgumentParser(description='Test a CXR detector')
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
@@ -84,27 +83,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=0.0,
         help='WBF drops boxes scoring below this first (default 0)')
     parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config settings, xxx=yyy format')
-    parser.add_argument(
         '--amp',
         action='store_true',
         help='test under autocast (CUDA fp16, CPU bf16)')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
+    add_runner_args(parser)
+    args = parse_runner_args(parser, argv)
     if args.bootstrap < 0:
         parser.error(f'--bootstrap must be 0 or more, got {args.bootstrap}')
     if not 0 < args.ci_level < 1:
         parser.error(f'--ci-level must lie in (0, 1), got {args.ci_level}')
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
     return args
 
 
