@@ -4,8 +4,6 @@ what ``tools/test.py`` prints beside each figure and writes to
 ``metrics_ci.json`` and ``metrics_by_source.json``."""
 from __future__ import annotations
 
-import json
-import os
 import os.path as osp
 from typing import Any
 
@@ -63,23 +61,18 @@ def runner_intervals(runner: Any,
 
 def write_intervals(result: dict, out_dir: str) -> list[str]:
     """Write ``metrics_ci.json`` (when there are intervals) and
-    ``metrics_by_source.json``; return the paths written."""
-    os.makedirs(out_dir, exist_ok=True)
+    ``metrics_by_source.json``, non-finite figures as ``null``; return
+    the paths written."""
+    from ..visualization import to_json_safe
+    from .operating_points import write_json
     paths = []
     if result['intervals']:
-        paths.append(osp.join(out_dir, 'metrics_ci.json'))
-        with open(paths[-1], 'w') as f:
-            json.dump(_plain(result['intervals']), f, indent=2)
-    paths.append(osp.join(out_dir, 'metrics_by_source.json'))
-    with open(paths[-1], 'w') as f:
-        json.dump(_plain(result['by_source']), f, indent=2)
+        paths.append(
+            write_json(
+                to_json_safe(result['intervals']),
+                osp.join(out_dir, 'metrics_ci.json')))
+    paths.append(
+        write_json(
+            to_json_safe(result['by_source']),
+            osp.join(out_dir, 'metrics_by_source.json')))
     return paths
-
-
-def _plain(obj):
-    """JSON-safe copy: ``nan`` -> None."""
-    if isinstance(obj, dict):
-        return {k: _plain(v) for k, v in obj.items()}
-    if isinstance(obj, float) and obj != obj:
-        return None
-    return obj
