@@ -23,6 +23,7 @@ import sys
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Parse the command line."""
+    from cxr_mmdet.deployment import WBF_IOU_THR
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config')
     parser.add_argument('checkpoint')
@@ -73,7 +74,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         choices=('none', 'flip'),
         default='none',
         help="'flip': also detect on the mirrored image, fused by WBF")
-    parser.add_argument('--wbf-iou-thr', type=float, default=0.4)
+    parser.add_argument('--wbf-iou-thr', type=float, default=WBF_IOU_THR)
     parser.add_argument('--wbf-skip-thr', type=float, default=0.0)
     return parser.parse_args(argv)
 

@@ -28,6 +28,7 @@ import argparse
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Parse the command line."""
     from cxr_mmdet.apis.cli import add_runner_args, parse_runner_args
+    from cxr_mmdet.deployment import WBF_IOU_THR
     parser = argparse.ArgumentParser(description='Test a CXR detector')
     parser.add_argument('config', help='test config file path')
     parser.add_argument('checkpoint', help='checkpoint file')
@@ -75,8 +76,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         '--wbf-iou-thr',
         type=float,
-        default=0.4,
-        help='WBF IoU threshold (default 0.4, the VinBigData winners\')')
+        default=WBF_IOU_THR,
+        help=f'WBF IoU threshold (default {WBF_IOU_THR}, the VinBigData '
+        "winners')")
     parser.add_argument(
         '--wbf-skip-thr',
         type=float,

@@ -25,6 +25,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from ..data_prep.image_io import read_image_uint8, resize_to_square
+from ..deployment.wbf_fusion import WBF_IOU_THR
 from .checkpoint import (CheckpointError, check_checkpoint_fits,
                          checkpoint_unreadable_reason)
 
@@ -367,7 +368,7 @@ def build_detector(config: str,
                    onnx: Sequence[str] = (),
                    ensemble: Sequence[str] = (),
                    tta: str = 'none',
-                   wbf_iou_thr: float = 0.4,
+                   wbf_iou_thr: float = WBF_IOU_THR,
                    wbf_skip_thr: float = 0.0,
                    backend_options: dict | None = None):
     """The detector :func:`run_inference` runs, and the config.
@@ -495,7 +496,7 @@ def run_inference(config: str,
         failed=failed)
     if len(detector.detectors) > 1 or record['tta'] != 'none':
         record['wbf'] = dict(
-            iou_thr=options.get('wbf_iou_thr', 0.4),
+            iou_thr=options.get('wbf_iou_thr', WBF_IOU_THR),
             skip_thr=options.get('wbf_skip_thr', 0.0))
     out_file = osp.join(out_dir, 'predictions.json')
     with open(out_file, 'w', encoding='utf-8') as f:

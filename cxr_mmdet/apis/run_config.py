@@ -12,6 +12,7 @@ import torch
 from mmengine.config import Config
 
 from ..compat import cpu_distributed_cfg
+from ..deployment.wbf_fusion import WBF_IOU_THR
 from ..engine.optim_wrappers import cpu_bf16_supported
 from .checkpoint import check_checkpoint_file
 
@@ -201,7 +202,7 @@ def build_test_cfg(config: str,
                    amp: bool = False,
                    ensemble: Sequence[str] = (),
                    wbf_tta: str = 'none',
-                   wbf_iou_thr: float = 0.4,
+                   wbf_iou_thr: float = WBF_IOU_THR,
                    wbf_skip_thr: float = 0.0) -> Config:
     """Load ``config`` and apply ``tools/test.py``'s options to it.
 

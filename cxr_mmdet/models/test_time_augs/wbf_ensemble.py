@@ -13,6 +13,8 @@ from torch import nn
 
 from mmdet.registry import MODELS
 
+from ...deployment.wbf_fusion import WBF_IOU_THR
+
 
 @MODELS.register_module()
 class CXRWBFEnsemble(BaseModel):
@@ -39,7 +41,7 @@ class CXRWBFEnsemble(BaseModel):
                  module: dict,
                  checkpoints: Sequence[str],
                  tta: str = 'none',
-                 iou_thr: float = 0.4,
+                 iou_thr: float = WBF_IOU_THR,
                  skip_thr: float = 0.0,
                  max_per_img: int | None = None,
                  data_preprocessor: dict | None = None,
